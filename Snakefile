@@ -1,0 +1,21 @@
+# ltc-workflow: cluster face (and other) embeddings with the learn-to-cluster family of methods.
+# data (synthesize | download) -> validate -> knn -> cluster (one rule file per method) -> evaluate
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/knn.smk"
+include: "workflow/rules/method_knn_cc.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        f"results/{config['dataset']}/fscore.txt",

@@ -1,0 +1,69 @@
+"""Where a dataset's files are, from the workflow config.
+
+A dataset has up to two splits, ``train`` and ``test``. A split either has a ``name`` (its files
+are in the learn-to-cluster layout under the dataset's ``data_dir``: ``features/NAME.bin``,
+``labels/NAME.meta``, ``knns/NAME/``) or explicit ``features`` / ``labels`` / ``knns`` paths.
+Settings under ``knn`` and ``methods`` may be overridden per dataset.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SPLITS = ("train", "test")
+
+
+def merged(base: dict, override: dict) -> dict:
+    """Recursive dict merge: values of ``override`` win, nested dicts are merged key by key."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+@dataclass(frozen=True)
+class Split:
+    name: str
+    features: str
+    labels: str | None
+    knn_dir: str
+
+
+def data_dir(config: dict, dataset: str) -> str:
+    return config["datasets"][dataset].get("data_dir", config["data_dir"])
+
+
+def split(config: dict, dataset: str, which: str) -> Split:
+    """Resolved paths of one split of a dataset."""
+    spec = config["datasets"][dataset][which]
+    root = data_dir(config, dataset)
+    name = spec.get("name", f"{dataset}_{which}")
+    if "labels" in spec:
+        labels = spec["labels"]
+    else:
+        labels = f"{root}/labels/{name}.meta" if "name" in spec else None
+    return Split(
+        name=name,
+        features=spec.get("features", f"{root}/features/{name}.bin"),
+        labels=labels,
+        knn_dir=spec.get("knns", f"{root}/knns/{name}"),
+    )
+
+
+def settings(config: dict, dataset: str, section: str) -> dict:
+    """Global ``config[section]`` with the dataset's own overrides merged in."""
+    return merged(config[section], config["datasets"][dataset].get(section, {}))
+
+
+def produced_files(config: dict, dataset: str) -> dict[str, str]:
+    """Files of a dataset that the workflow makes itself: path -> what makes it (synthetic data or an archive)."""
+    spec = config["datasets"][dataset]
+    root = data_dir(config, dataset)
+    out = {}
+    if "synthetic" in spec:
+        for which in SPLITS:
+            s = split(config, dataset, which)
+            out[s.features] = out[s.labels] = "synthetic"
+    for archive, entry in spec.get("archives", {}).items():
+        for rel in entry["provides"]:
+            out[f"{root}/{rel}"] = f"archive {archive}"
+    return out

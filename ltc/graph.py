@@ -1,0 +1,30 @@
+"""Graph helpers shared by clustering methods: edges from a kNN graph, connected components."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+
+def knn_edges(ids: np.ndarray, dists: np.ndarray, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Directed edges (src, dst) from each point to its neighbours with cosine similarity >= ``min_similarity``.
+
+    Self-loops and missing neighbours (id -1) are dropped.
+    """
+    n = len(ids)
+    src = np.broadcast_to(np.arange(n)[:, None], ids.shape)
+    keep = (1.0 - dists >= min_similarity) & (ids >= 0) & (ids != src)
+    return src[keep], ids[keep]
+
+
+def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Label of each of ``n`` points = its connected component in the undirected graph of the edges.
+
+    Components are numbered 0, 1, ... in order of their smallest point, so the labels are stable.
+    """
+    graph = sparse.coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    _, labels = connected_components(graph, directed=True, connection="weak")
+    first_seen = np.unique(labels, return_index=True)[1]
+    order = np.empty(len(first_seen), dtype=np.int64)
+    order[np.argsort(first_seen)] = np.arange(len(first_seen))
+    return order[labels]

@@ -1,0 +1,116 @@
+"""k-nearest-neighbour graphs by cosine similarity, with faiss.
+
+Features are L2-normalised row by row (in batches, so a memory-mapped file is never copied whole
+in float64) and searched by inner product, which then equals cosine similarity. Three indexes:
+
+* ``flat``  exact search (IndexFlatIP), the default;
+* ``ivf``   IndexIVFFlat, ``nlist`` k-means cells of which ``nprobe`` are scanned;
+* ``hnsw``  IndexHNSWFlat with ``hnsw_m`` links, ``ef_construction`` and ``ef_search``.
+
+The result is (ids, dists), both N x K, each row sorted by distance ``1 - cosine``; a neighbour
+the index could not return has id -1 and distance +inf.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+import faiss
+import numpy as np
+from tqdm import tqdm
+
+log = logging.getLogger(__name__)
+
+METHODS = ("flat", "ivf", "hnsw")
+#: file tag per method; ``faiss`` for exact search, as in the original project's ``faiss_k_80.npz``
+FILE_TAG = {"flat": "faiss", "ivf": "ivf", "hnsw": "hnsw"}
+
+
+def normalized(rows: np.ndarray) -> np.ndarray:
+    """Float32 copy of ``rows`` with unit L2 norm."""
+    rows = np.array(rows, dtype=np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows
+
+
+def auto_nlist(n: int) -> int:
+    """IVF cell count: the power of two nearest 4*sqrt(N), with at least 39 training points per cell."""
+    nlist = 2 ** round(math.log2(4 * math.sqrt(n)))
+    return int(max(1, min(nlist, n // 39)))
+
+
+def build_index(feats: np.ndarray, method: str = "flat", *, nlist: int | str = "auto", nprobe: int = 16,
+                hnsw_m: int = 32, ef_construction: int = 40, ef_search: int = 100,
+                batch_size: int = 65536, seed: int = 0) -> faiss.Index:
+    """Build a faiss inner-product index over the normalised rows of ``feats``."""
+    n, dim = feats.shape
+    if method == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif method == "ivf":
+        nlist = auto_nlist(n) if nlist == "auto" else int(nlist)
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = seed
+        n_train = min(n, 64 * nlist)
+        sample = np.sort(np.random.default_rng(seed).choice(n, n_train, replace=False))
+        log.info("ivf: training %d cells on %d points", nlist, n_train)
+        index.train(normalized(feats[sample]))
+        index.nprobe = min(int(nprobe), nlist)
+    elif method == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, int(hnsw_m), faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = int(ef_construction)
+        index.hnsw.efSearch = int(ef_search)
+    else:
+        raise ValueError(f"unknown kNN method {method!r}; choose one of {METHODS}")
+    for start in tqdm(range(0, n, batch_size), desc=f"{method}: add", unit="batch"):
+        index.add(normalized(feats[start:start + batch_size]))
+    return index
+
+
+def search(index: faiss.Index, feats: np.ndarray, k: int, batch_size: int = 16384,
+           rows: np.ndarray | None = None, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Search the k nearest neighbours of ``feats[rows]`` (all rows by default), in batches.
+
+    Returns (ids int64, dists float32), each len(rows) x k, sorted by distance ``1 - cosine``.
+    """
+    rows = np.arange(len(feats)) if rows is None else np.asarray(rows)
+    ids = np.empty((len(rows), k), dtype=np.int64)
+    dists = np.empty((len(rows), k), dtype=np.float32)
+    for start in tqdm(range(0, len(rows), batch_size), desc="search", unit="batch", disable=not progress):
+        sel = rows[start:start + batch_size]
+        sims, nbrs = index.search(normalized(feats[sel]), k)
+        ids[start:start + len(sel)] = nbrs
+        dists[start:start + len(sel)] = np.where(nbrs >= 0, 1.0 - sims, np.inf)
+    return ids, dists
+
+
+def knn_graph(feats: np.ndarray, k: int, method: str = "flat", threads: int | None = None,
+              **index_params) -> tuple[np.ndarray, np.ndarray]:
+    """kNN of every row of ``feats`` among all rows (itself included), by cosine similarity."""
+    if threads:
+        faiss.omp_set_num_threads(int(threads))
+    index = build_index(feats, method, **index_params)
+    return search(index, feats, k)
+
+
+def exact_neighbours(feats: np.ndarray, rows: np.ndarray, k: int, batch_size: int = 65536) -> np.ndarray:
+    """Exact top-k neighbour ids of ``feats[rows]``, streaming over the database (memory ~ len(rows) x batch)."""
+    queries = normalized(feats[rows])
+    best_sims = np.full((len(rows), 0), -np.inf, dtype=np.float32)
+    best_ids = np.empty((len(rows), 0), dtype=np.int64)
+    for start in range(0, len(feats), batch_size):
+        sims = queries @ normalized(feats[start:start + batch_size]).T
+        cand_sims = np.concatenate([best_sims, sims], axis=1)
+        cand_ids = np.concatenate([best_ids, np.broadcast_to(np.arange(start, start + sims.shape[1]), sims.shape)], axis=1)
+        keep = np.argsort(-cand_sims, axis=1, kind="stable")[:, :k]
+        best_sims = np.take_along_axis(cand_sims, keep, axis=1)
+        best_ids = np.take_along_axis(cand_ids, keep, axis=1)
+    return best_ids
+
+
+def recall_at_k(ids: np.ndarray, feats: np.ndarray, k: int, sample: int = 1000, seed: int = 0) -> float:
+    """Mean fraction of the exact k nearest neighbours that ``ids`` found, on a seeded sample of rows."""
+    rows = np.sort(np.random.default_rng(seed).choice(len(feats), min(sample, len(feats)), replace=False))
+    exact = exact_neighbours(feats, rows, k)
+    found = (ids[rows][:, :, None] == exact[:, None, :]).any(axis=1)
+    return float(found.mean())

@@ -1,0 +1,69 @@
+"""Check one split (features and optional labels) before anything is built from it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ltc import DataError
+from ltc.io import read_features, read_labels
+
+CHUNK_ROWS = 65536
+
+
+def row_norms(feats: np.ndarray, path: str | Path, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
+    """L2 norm of every row, streamed in chunks; raises DataError on NaN/Inf or all-zero rows."""
+    norms = np.empty(len(feats), dtype=np.float64)
+    for start in tqdm(range(0, len(feats), chunk_rows), desc="validate", unit="chunk", leave=False):
+        chunk = np.asarray(feats[start:start + chunk_rows], dtype=np.float64)
+        finite = np.isfinite(chunk).all(axis=1)
+        if not finite.all():
+            row = start + int(np.argmin(finite))
+            raise DataError(f"Feature file {path} row {row} contains NaN or Inf: re-extract the features or drop that row (and its label).")
+        norms[start:start + len(chunk)] = np.sqrt(np.einsum("ij,ij->i", chunk, chunk))
+    zero = norms == 0
+    if zero.any():
+        raise DataError(
+            f"Feature file {path} row {int(np.argmax(zero))} is all zeros ({int(zero.sum())} such rows): "
+            f"an all-zero row has no direction for cosine similarity; drop those rows (and their labels).")
+    return norms
+
+
+def size_distribution(labels: np.ndarray) -> dict:
+    """Summary of identity sizes: count, singletons, min/median/mean/p90/max."""
+    sizes = np.unique(labels, return_counts=True)[1]
+    return {
+        "n_identities": int(len(sizes)),
+        "n_singletons": int((sizes == 1).sum()),
+        "min": int(sizes.min()),
+        "median": float(np.median(sizes)),
+        "mean": float(sizes.mean()),
+        "p90": float(np.percentile(sizes, 90)),
+        "max": int(sizes.max()),
+    }
+
+
+def validate_split(features: str | Path, dim: int, labels: str | Path | None = None) -> dict:
+    """Validate a split and return a JSON-able summary (N, D, identities, size distribution, norms).
+
+    Raises :class:`DataError` (one sentence naming the file and the fix) on any violation.
+    """
+    feats = read_features(features, dim)
+    norms = row_norms(feats, features)
+    summary = {
+        "features": str(features),
+        "n": int(feats.shape[0]),
+        "dim": int(feats.shape[1]),
+        "norm": {"min": float(norms.min()), "mean": float(norms.mean()), "max": float(norms.max())},
+        "labels": None,
+    }
+    if labels is not None:
+        lab = read_labels(labels)
+        if len(lab) != len(feats):
+            raise DataError(
+                f"Label file {labels} has {len(lab)} labels but feature file {features} has {len(feats)} rows: "
+                f"they must match one to one (check that both files belong to the same split).")
+        summary["labels"] = str(labels)
+        summary["identities"] = size_distribution(lab)
+    return summary

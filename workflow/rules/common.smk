@@ -1,0 +1,86 @@
+# Glue between the config and the rules: validation, wildcard constraints, input functions.
+import os
+
+import ltc.datasets
+from ltc.knn import FILE_TAG
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+if config["dataset"] not in config["datasets"]:
+    raise WorkflowError(
+        f"config 'dataset: {config['dataset']}' is not one of the configured datasets "
+        f"({', '.join(config['datasets'])}): add it under 'datasets' or pick another."
+    )
+
+SCRIPTS = os.path.join(workflow.basedir, "workflow", "scripts")
+PACKAGE = os.path.join(workflow.basedir, "ltc")
+METHOD_OF_TAG = {tag: method for method, tag in FILE_TAG.items()}
+
+
+wildcard_constraints:
+    ds="|".join(config["datasets"]),
+    split="train|test",
+    tag="|".join(FILE_TAG.values()),
+    k=r"\d+",
+    method="|".join(config["methods"]),
+
+
+def code(script, *modules):
+    """A rule's own code (its script and the package modules it uses), as inputs: editing them reruns it."""
+    return [os.path.join(SCRIPTS, script)] + [os.path.join(PACKAGE, m) for m in ("io.py", *modules)]
+
+
+def split_of(wildcards, which=None):
+    which = which or wildcards.split
+    if which not in config["datasets"][wildcards.ds]:
+        raise WorkflowError(f"dataset '{wildcards.ds}' has no {which} split in the config: add datasets.{wildcards.ds}.{which}.")
+    return ltc.datasets.split(config, wildcards.ds, which)
+
+
+def existing_or_produced(path, ds, what):
+    """``path`` if it exists or a rule makes it; otherwise stop with one sentence saying what to do."""
+    if os.path.exists(path) or path in ltc.datasets.produced_files(config, ds):
+        return path
+    raise WorkflowError(
+        f"{what} file {path} of dataset '{ds}' does not exist and no download or generator in the config makes it: "
+        f"put the file there or set its path under datasets.{ds} in the config."
+    )
+
+
+def split_inputs(wildcards):
+    s = split_of(wildcards)
+    files = {"features": existing_or_produced(s.features, wildcards.ds, "Feature")}
+    if s.labels:
+        files["labels"] = existing_or_produced(s.labels, wildcards.ds, "Label")
+    return files
+
+
+def test_labels(wildcards):
+    s = split_of(wildcards, "test")
+    if not s.labels:
+        raise WorkflowError(
+            f"dataset '{wildcards.ds}' has an unlabelled test split, so it has no scores: "
+            f"ask for results/{wildcards.ds}/<method>/pred_labels.meta instead."
+        )
+    return existing_or_produced(s.labels, wildcards.ds, "Label")
+
+
+def knn_settings(wildcards):
+    return ltc.datasets.settings(config, wildcards.ds, "knn")
+
+
+def method_settings(wildcards, method):
+    return ltc.datasets.settings(config, wildcards.ds, "methods")[method]
+
+
+def test_knn(wildcards):
+    """The test split's kNN file: a precomputed one in the data folder if there is one, else one we build."""
+    knn = knn_settings(wildcards)
+    name = f"{FILE_TAG[knn['method']]}_k_{knn['k']}.npz"
+    precomputed = os.path.join(split_of(wildcards, "test").knn_dir, name)
+    if knn["method"] == "flat" and os.path.exists(precomputed):
+        return precomputed
+    return f"results/{wildcards.ds}/knn/test/{name}"

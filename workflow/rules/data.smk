@@ -1,0 +1,84 @@
+# Data stages: make the dataset files (synthetic generator or archive download), then validate each split.
+
+
+for _ds, _spec in config["datasets"].items():
+    if "synthetic" in _spec:
+        _train = ltc.datasets.split(config, _ds, "train")
+        _test = ltc.datasets.split(config, _ds, "test")
+
+        rule:
+            name:
+                f"synthesize_{_ds}"
+            output:
+                train_features=_train.features,
+                train_labels=_train.labels,
+                test_features=_test.features,
+                test_labels=_test.labels,
+            input:
+                code=code("make_synthetic.py", "synthetic.py"),
+            params:
+                dim=_spec["dim"],
+                seed=_spec["synthetic"].get("seed", 0),
+                train_identities=_spec["synthetic"]["train_identities"],
+                test_identities=_spec["synthetic"]["test_identities"],
+            log:
+                f"results/{_ds}/logs/synthesize.log",
+            benchmark:
+                f"results/{_ds}/benchmarks/synthesize.tsv"
+            threads: 1
+            resources:
+                mem_mb=4000,
+            shell:
+                "python {SCRIPTS}/make_synthetic.py --dim {params.dim} --seed {params.seed}"
+                " --train-features {output.train_features} --train-labels {output.train_labels}"
+                " --train-identities {params.train_identities}"
+                " --test-features {output.test_features} --test-labels {output.test_labels}"
+                " --test-identities {params.test_identities} --log {log}"
+
+    for _archive, _entry in _spec.get("archives", {}).items():
+        _root = ltc.datasets.data_dir(config, _ds)
+
+        rule:
+            name:
+                f"download_{_ds}_{_archive}"
+            output:
+                [f"{_root}/{rel}" for rel in _entry["provides"]],
+            input:
+                code=code("download.py", "download.py"),
+            params:
+                url=_entry["url"],
+                sha256=f"--sha256 {_entry['sha256']}" if _entry.get("sha256") else "",
+                archive=f"{_root}/archives/{_entry['file']}",
+                dest=_root,
+                provides=_entry["provides"],
+            log:
+                f"results/{_ds}/logs/download_{_archive}.log",
+            benchmark:
+                f"results/{_ds}/benchmarks/download_{_archive}.tsv"
+            threads: 1
+            resources:
+                mem_mb=1000,
+            shell:
+                "python {SCRIPTS}/download.py --url '{params.url}' --archive {params.archive} {params.sha256}"
+                " --dest {params.dest} --provides {params.provides} --log {log}"
+
+
+rule validate:
+    input:
+        unpack(split_inputs),
+        code=code("validate.py", "validate.py"),
+    output:
+        "results/{ds}/validate/{split}.json",
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        labels=lambda wc, input: f"--labels {input.labels}" if "labels" in input.keys() else "",
+    log:
+        "results/{ds}/logs/validate_{split}.log",
+    benchmark:
+        "results/{ds}/benchmarks/validate_{split}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    shell:
+        "python {SCRIPTS}/validate.py --features {input.features} {params.labels} --dim {params.dim}"
+        " --out {output} --log {log}"
