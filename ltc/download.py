@@ -83,7 +83,7 @@ def http_download(url: str, part: Path, retries: int = 5, timeout: float = 60.0,
                 with open(part, "ab" if resumed else "wb") as f, tqdm(
                         total=expected or None, initial=have if resumed else 0, unit="B", unit_scale=True,
                         desc=part.name.removesuffix(".part")) as bar:
-                    for block in resp.iter_content(1 << 20):
+                    for block in resp.iter_content(1 << 16):
                         f.write(block)
                         bar.update(len(block))
                 if length and part.stat().st_size < expected:

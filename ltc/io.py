@@ -68,7 +68,7 @@ def read_features(path: str | os.PathLike, dim: int) -> np.ndarray:
 def read_labels(path: str | os.PathLike) -> np.ndarray:
     """Read a ``.meta`` file (one integer per line) as an int64 array."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"Label file {path} does not exist: check the path in the dataset's config.")
     lines = path.read_text().splitlines()
     while lines and not lines[-1].strip():

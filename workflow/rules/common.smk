@@ -17,6 +17,7 @@ if config["dataset"] not in config["datasets"]:
 
 SCRIPTS = os.path.join(workflow.basedir, "workflow", "scripts")
 PACKAGE = os.path.join(workflow.basedir, "ltc")
+ENV = "../../envs/ltc.yaml"
 METHOD_OF_TAG = {tag: method for method, tag in FILE_TAG.items()}
 
 
@@ -28,9 +29,19 @@ wildcard_constraints:
     method="|".join(config["methods"]),
 
 
-def code(script, *modules):
-    """A rule's own code (its script and the package modules it uses), as inputs: editing them reruns it."""
-    return [os.path.join(SCRIPTS, script)] + [os.path.join(PACKAGE, m) for m in ("io.py", *modules)]
+def script(name):
+    """A rule's command-line script, as an input: editing it reruns the rule."""
+    return os.path.join(SCRIPTS, name)
+
+
+def package(*modules):
+    """The package modules a rule's script uses, as inputs: editing them reruns the rule."""
+    return [os.path.join(PACKAGE, m) for m in ("__init__.py", "cli.py", "io.py", *modules)]
+
+
+def data_dir_of(ds):
+    """Params function: the data folder of dataset ``ds``."""
+    return lambda wildcards: ltc.datasets.data_dir(config, ds)
 
 
 def split_of(wildcards, which=None):
@@ -70,6 +81,19 @@ def test_labels(wildcards):
 
 def knn_settings(wildcards):
     return ltc.datasets.settings(config, wildcards.ds, "knn")
+
+
+def knn_index_options(wildcards):
+    """Command-line options of the index the file's tag names (only those: other settings do not rerun it)."""
+    knn = knn_settings(wildcards)
+    method = METHOD_OF_TAG[wildcards.tag]
+    if method == "ivf":
+        return f"--nlist {knn['ivf']['nlist']} --nprobe {knn['ivf']['nprobe']} --recall-sample {knn['recall_sample']}"
+    if method == "hnsw":
+        hnsw = knn["hnsw"]
+        return (f"--hnsw-m {hnsw['m']} --ef-construction {hnsw['ef_construction']} --ef-search {hnsw['ef_search']}"
+                f" --recall-sample {knn['recall_sample']}")
+    return ""
 
 
 def method_settings(wildcards, method):

@@ -15,12 +15,15 @@ for _ds, _spec in config["datasets"].items():
                 test_features=_test.features,
                 test_labels=_test.labels,
             input:
-                code=code("make_synthetic.py", "synthetic.py"),
+                script=script("make_synthetic.py"),
+                package=package("synthetic.py"),
             params:
                 dim=_spec["dim"],
                 seed=_spec["synthetic"].get("seed", 0),
                 train_identities=_spec["synthetic"]["train_identities"],
                 test_identities=_spec["synthetic"]["test_identities"],
+            conda:
+                ENV
             log:
                 f"results/{_ds}/logs/synthesize.log",
             benchmark:
@@ -29,7 +32,7 @@ for _ds, _spec in config["datasets"].items():
             resources:
                 mem_mb=4000,
             shell:
-                "python {SCRIPTS}/make_synthetic.py --dim {params.dim} --seed {params.seed}"
+                "python {input.script} --dim {params.dim} --seed {params.seed}"
                 " --train-features {output.train_features} --train-labels {output.train_labels}"
                 " --train-identities {params.train_identities}"
                 " --test-features {output.test_features} --test-labels {output.test_labels}"
@@ -44,13 +47,16 @@ for _ds, _spec in config["datasets"].items():
             output:
                 [f"{_root}/{rel}" for rel in _entry["provides"]],
             input:
-                code=code("download.py", "download.py"),
+                script=script("download.py"),
+                package=package("download.py"),
             params:
                 url=_entry["url"],
                 sha256=f"--sha256 {_entry['sha256']}" if _entry.get("sha256") else "",
                 archive=f"{_root}/archives/{_entry['file']}",
-                dest=_root,
+                dest=data_dir_of(_ds),
                 provides=_entry["provides"],
+            conda:
+                ENV
             log:
                 f"results/{_ds}/logs/download_{_archive}.log",
             benchmark:
@@ -59,19 +65,22 @@ for _ds, _spec in config["datasets"].items():
             resources:
                 mem_mb=1000,
             shell:
-                "python {SCRIPTS}/download.py --url '{params.url}' --archive {params.archive} {params.sha256}"
+                "python {input.script} --url '{params.url}' --archive {params.archive} {params.sha256}"
                 " --dest {params.dest} --provides {params.provides} --log {log}"
 
 
 rule validate:
     input:
         unpack(split_inputs),
-        code=code("validate.py", "validate.py"),
+        script=script("validate.py"),
+        package=package("validate.py"),
     output:
         "results/{ds}/validate/{split}.json",
     params:
         dim=lambda wc: config["datasets"][wc.ds]["dim"],
         labels=lambda wc, input: f"--labels {input.labels}" if "labels" in input.keys() else "",
+    conda:
+        ENV
     log:
         "results/{ds}/logs/validate_{split}.log",
     benchmark:
@@ -80,5 +89,5 @@ rule validate:
     resources:
         mem_mb=2000,
     shell:
-        "python {SCRIPTS}/validate.py --features {input.features} {params.labels} --dim {params.dim}"
+        "python {input.script} --features {input.features} {params.labels} --dim {params.dim}"
         " --out {output} --log {log}"

@@ -5,11 +5,14 @@ rule cluster_knn_cc:
     input:
         knn=test_knn,
         summary="results/{ds}/validate/test.json",
-        code=code("knn_cc.py", "graph.py", "methods/knn_cc.py"),
+        script=script("knn_cc.py"),
+        package=package("graph.py", "methods/knn_cc.py"),
     output:
         "results/{ds}/knn_cc/pred_labels.meta",
     params:
         threshold=lambda wc: method_settings(wc, "knn_cc")["threshold"],
+    conda:
+        ENV
     log:
         "results/{ds}/logs/cluster_knn_cc.log",
     benchmark:
@@ -18,4 +21,4 @@ rule cluster_knn_cc:
     resources:
         mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
     shell:
-        "python {SCRIPTS}/knn_cc.py --knn {input.knn} --threshold {params.threshold} --out {output} --log {log}"
+        "python {input.script} --knn {input.knn} --threshold {params.threshold} --out {output} --log {log}"

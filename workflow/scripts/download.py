@@ -1,5 +1,10 @@
 #!/usr/bin/env python
 """Download a dataset archive (HTTP(S) with resume, Google Drive, OneDrive), verify it, extract it safely."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
 from ltc import cli
 from ltc.download import extract, fetch
 

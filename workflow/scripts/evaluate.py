@@ -3,6 +3,11 @@
 
 By hand: ``python workflow/scripts/evaluate.py GT.meta PRED.meta`` prints the metrics as JSON.
 """
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
 import json
 
 from ltc import DataError, cli

@@ -1,5 +1,10 @@
 #!/usr/bin/env python
 """Build the cosine kNN graph of a feature file with faiss and save it as knns/NAME/<tag>_k_<k>.npz."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
 import logging
 import time
 

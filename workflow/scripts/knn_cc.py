@@ -1,5 +1,10 @@
 #!/usr/bin/env python
 """Cluster by kNN-threshold connected components; write one predicted label per line."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
 import logging
 
 from ltc import cli

@@ -1,5 +1,10 @@
 #!/usr/bin/env python
 """Write a seeded synthetic MS1M-like dataset (train and test splits) in the learn-to-cluster layout."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
 from ltc import cli
 from ltc.io import write_features, write_labels
 from ltc.synthetic import make_dataset

@@ -1,5 +1,10 @@
 #!/usr/bin/env python
 """Validate one split (N x D float32 features, optional labels) and write a JSON summary."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
 import logging
 
 from ltc import cli

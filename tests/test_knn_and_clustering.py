@@ -1,0 +1,74 @@
+"""kNN search against brute force, the kNN file format, and the threshold + components method by hand."""
+import numpy as np
+import pytest
+
+from ltc.graph import components, knn_edges
+from ltc.io import load_knn, save_knn
+from ltc.knn import knn_graph, recall_at_k
+from ltc.methods import knn_cc
+from ltc.synthetic import make_dataset
+
+
+@pytest.fixture(scope="module")
+def feats():
+    return make_dataset(40, 5, dim=32, seed=3)["train"][0] * 3.0  # not unit norm: knn must normalise
+
+
+def test_flat_is_exact(feats):
+    k = 12
+    ids, dists = knn_graph(feats, k, "flat", batch_size=100)
+    unit = feats / np.linalg.norm(feats, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    expected = np.sort(1 - sims, axis=1)[:, :k]
+    np.testing.assert_allclose(dists, expected, atol=1e-5)
+    np.testing.assert_allclose(1 - sims[np.arange(len(ids))[:, None], ids], dists, atol=1e-5)
+    assert (np.diff(dists, axis=1) >= 0).all()
+
+
+@pytest.mark.parametrize("method,params", [("ivf", {"nlist": 8, "nprobe": 4}), ("hnsw", {"ef_search": 64})])
+def test_approximate_methods_recall(feats, method, params):
+    ids, _ = knn_graph(feats, 10, method, **params)
+    assert recall_at_k(ids, feats, 10, sample=200) > 0.9
+
+
+def test_recall_of_exact_search_is_one(feats):
+    ids, _ = knn_graph(feats, 10, "flat")
+    assert recall_at_k(ids, feats, 10, sample=100) == 1.0
+
+
+def test_knn_file_is_original_format(tmp_path):
+    ids = np.array([[0, 2, -1], [1, 0, 2], [2, 1, 0]])
+    dists = np.array([[0.0, 0.2, np.inf], [0.0, 0.3, 0.4], [0.0, 0.1, 0.5]], dtype=np.float32)
+    save_knn(tmp_path / "faiss_k_3.npz", ids, dists)
+    data = np.load(tmp_path / "faiss_k_3.npz")["data"]
+    assert data.shape == (3, 2, 3)
+    np.testing.assert_array_equal(data[:, 0, :], ids)
+    back_ids, back_dists = load_knn(tmp_path / "faiss_k_3.npz")
+    np.testing.assert_array_equal(back_ids, ids)
+    np.testing.assert_array_equal(back_dists, dists)
+
+
+# A graph small enough to work by hand: 6 points, k = 3 (self first), dists = 1 - cosine.
+IDS = np.array([[0, 1, 2], [1, 0, 4], [2, 0, 3], [3, 2, 5], [4, 1, 5], [5, -1, -1]])
+DISTS = np.array([[0, .1, .3], [0, .1, .45], [0, .3, .5], [0, .5, .6], [0, .45, .7], [0, np.inf, np.inf]])
+
+
+def test_edges_above_threshold():
+    src, dst = knn_edges(IDS, DISTS, 0.6)  # similarity >= 0.6 means distance <= 0.4
+    assert sorted(zip(src.tolist(), dst.tolist())) == [(0, 1), (0, 2), (1, 0), (2, 0)]
+
+
+@pytest.mark.parametrize("threshold,expected", [
+    (0.95, [0, 1, 2, 3, 4, 5]),   # no link: all singletons
+    (0.9, [0, 0, 1, 2, 3, 4]),    # 0-1
+    (0.7, [0, 0, 0, 1, 2, 3]),    # + 0-2
+    (0.55, [0, 0, 0, 1, 0, 2]),   # + 1-4 (0.55) ; 2-3 is 0.5: below
+    (0.5, [0, 0, 0, 0, 0, 1]),    # + 2-3; 5 has no neighbours at all
+    (0.3, [0, 0, 0, 0, 0, 0]),    # + 3-5 (0.4), 4-5 (0.3)
+])
+def test_knn_cc_by_hand(threshold, expected):
+    assert knn_cc.cluster(IDS, DISTS, threshold).tolist() == expected
+
+
+def test_components_are_numbered_by_first_point():
+    assert components(5, np.array([4, 1]), np.array([3, 4])).tolist() == [0, 1, 2, 1, 1]

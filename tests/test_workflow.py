@@ -1,0 +1,202 @@
+"""The Snakemake workflow end to end on tiny data: outputs, reruns, errors, downloads."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import dataset_archive, sha256
+from ltc.io import load_knn
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"datasets": {"demo": {"synthetic": {"train_identities": 25, "test_identities": 25}}}, "knn": {"k": 10}}
+
+
+def workdir(tmp_path: Path) -> Path:
+    """A copy of the workflow (and the package, whose files are rule inputs) to run in."""
+    for name in ("Snakefile", "config.yaml", "workflow", "profiles", "envs", "ltc"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    return tmp_path
+
+
+def snakemake(wd: Path, *args, config=None, check=True):
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+    if config is not None:
+        (wd / "test.yaml").write_text(yaml.safe_dump(config))
+        cmd += ["--configfile", "test.yaml"]
+    proc = subprocess.run(cmd, cwd=wd, capture_output=True, text=True)
+    if check and proc.returncode:
+        raise AssertionError(f"snakemake failed:\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def planned_jobs(wd: Path, config, *targets) -> dict:
+    """Rule -> job count that a dry run plans ({} when nothing is to be done)."""
+    out = snakemake(wd, "-n", *targets, config=config).stdout
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:")[1].split("total")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def with_(config, **changes):
+    out = json.loads(json.dumps(config))
+    for path, value in changes.items():
+        node = out
+        *keys, last = path.split("__")
+        for key in keys:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    wd = workdir(tmp_path_factory.mktemp("demo"))
+    snakemake(wd, config=TINY)
+    return wd
+
+
+def test_default_target_scores_the_demo(demo):
+    text = (demo / "results/demo/fscore.txt").read_text()
+    assert "method: knn_cc" in text and "pairwise" in text and "bcubed" in text and "nmi" in text
+    metrics = json.loads((demo / "results/demo/metrics.json").read_text())
+    assert set(metrics) == {"pairwise", "bcubed", "nmi", "n_clusters", "method"}
+    assert set(metrics["pairwise"]) == {"precision", "recall", "fscore"}
+    assert metrics == json.loads((demo / "results/demo/knn_cc/metrics.json").read_text())
+    assert 0 < metrics["pairwise"]["fscore"] <= 1
+    ids, dists = load_knn(demo / "results/demo/knn/test/faiss_k_10.npz")
+    assert ids.shape[1] == 10 and (np.diff(dists, axis=1) >= 0).all()
+    for log in ("validate_test", "knn_test_faiss_k_10", "cluster_knn_cc", "evaluate_knn_cc"):
+        assert (demo / f"results/demo/logs/{log}.log").exists()
+        assert (demo / f"results/demo/benchmarks/{log}.tsv").exists()
+
+
+def test_rerun_only_what_a_change_touches(demo):
+    assert planned_jobs(demo, TINY) == {}
+    assert planned_jobs(demo, with_(TINY, methods__knn_cc__threshold=0.6)) == {
+        "cluster_knn_cc": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
+    assert planned_jobs(demo, with_(TINY, knn__k=12)) == {
+        "knn": 1, "cluster_knn_cc": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
+    assert planned_jobs(demo, with_(TINY, knn__ivf__nprobe=3)) == {}  # not used by the flat index
+
+
+def test_two_runs_give_identical_outputs(demo, tmp_path):
+    other = workdir(tmp_path)
+    snakemake(other, config=TINY)
+    for rel in ("data/features/demo_test.bin", "data/labels/demo_test.meta", "results/demo/knn_cc/pred_labels.meta"):
+        assert (demo / rel).read_bytes() == (other / rel).read_bytes(), rel
+    for a, b in zip(load_knn(demo / "results/demo/knn/test/faiss_k_10.npz"),
+                    load_knn(other / "results/demo/knn/test/faiss_k_10.npz")):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_precomputed_knn_in_data_dir_is_used(demo):
+    pre = demo / "data/knns/demo_test/faiss_k_11.npz"
+    pre.parent.mkdir(parents=True)
+    ids, dists = load_knn(demo / "results/demo/knn/test/faiss_k_10.npz")
+    from ltc.io import save_knn
+    save_knn(pre, ids[:, :10], dists[:, :10])  # any readable file of that name is used as it is
+    jobs = planned_jobs(demo, with_(TINY, knn__k=11))
+    assert "knn" not in jobs and jobs["cluster_knn_cc"] == 1
+
+
+def test_approximate_knn_logs_recall(demo):
+    snakemake(demo, "results/demo/knn/test/ivf_k_10.npz", config=with_(TINY, knn__method="ivf"))
+    stats = json.loads((demo / "results/demo/knn/test/ivf_k_10.json").read_text())
+    assert 0.5 < stats["recall_at_k"] <= 1
+    assert "recall@10" in (demo / "results/demo/logs/knn_test_ivf_k_10.log").read_text()
+
+
+@pytest.mark.parametrize("change,needle", [
+    ({"knn": {"k": "many"}}, "'many' is not of type 'integer'"),
+    ({"knn": {"neighbours": 5}}, "'neighbours' was unexpected"),
+    ({"dataset": "nope"}, "'dataset: nope' is not one of the configured datasets"),
+])
+def test_bad_config_is_one_clear_error(tmp_path, change, needle):
+    proc = snakemake(workdir(tmp_path), "-n", config=change, check=False)
+    assert proc.returncode != 0 and needle in proc.stderr + proc.stdout
+
+
+def custom(tmp_path, feats, labels, dim=8):
+    np.asarray(feats, np.float32).tofile(tmp_path / "mine.bin")
+    (tmp_path / "mine.meta").write_text("\n".join(map(str, labels)) + "\n")
+    return {"knn": {"k": 5}, "datasets": {"mine": {
+        "dim": dim, "test": {"features": str(tmp_path / "mine.bin"), "labels": str(tmp_path / "mine.meta")}}}}
+
+
+def test_custom_dataset_runs(tmp_path):
+    wd = workdir(tmp_path)
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((4, 8))
+    labels = np.repeat(np.arange(4), 10)
+    config = custom(tmp_path, centres[labels] + 0.05 * rng.standard_normal((40, 8)), labels)
+    snakemake(wd, "results/mine/fscore.txt", config=config)
+    assert json.loads((wd / "results/mine/metrics.json").read_text())["pairwise"]["fscore"] == 1.0
+
+
+@pytest.mark.parametrize("break_it,needle", [
+    (lambda f, l: (f.write_bytes(f.read_bytes()[:-5]), l), "not a multiple of dim*4"),
+    (lambda f, l: (f, l.write_text("1\n2\n")), "has 2 labels but feature file"),
+])
+def test_bad_input_stops_before_anything_is_built(tmp_path, break_it, needle):
+    wd = workdir(tmp_path)
+    config = custom(tmp_path, np.ones((40, 8)), np.zeros(40, int))
+    break_it(tmp_path / "mine.bin", tmp_path / "mine.meta")
+    proc = snakemake(wd, "results/mine/fscore.txt", config=config, check=False)
+    assert proc.returncode != 0 and needle in proc.stderr
+    assert not (wd / "results/mine/validate").exists() or not list((wd / "results/mine/validate").iterdir())
+    assert not (wd / "results/mine/knn").exists()
+
+
+def test_unlabelled_test_split_gives_clusters_only(tmp_path):
+    wd = workdir(tmp_path)
+    config = custom(tmp_path, np.random.default_rng(0).standard_normal((30, 8)), np.zeros(30, int))
+    config["datasets"]["mine"]["test"]["labels"] = None
+    proc = snakemake(wd, "-n", "results/mine/fscore.txt", config=config, check=False)
+    assert proc.returncode != 0 and "unlabelled test split" in proc.stderr + proc.stdout
+    snakemake(wd, "results/mine/knn_cc/pred_labels.meta", config=config)
+    assert len((wd / "results/mine/knn_cc/pred_labels.meta").read_text().split()) == 30
+
+
+def archive_config(url, digest):
+    provides = ["features/toy_train.bin", "labels/toy_train.meta", "features/toy_test.bin", "labels/toy_test.meta"]
+    return {"knn": {"k": 5}, "datasets": {"toy": {
+        "dim": 8, "data_dir": "data/toy", "train": {"name": "toy_train"}, "test": {"name": "toy_test"},
+        "archives": {"data": {"url": url, "file": "toy.tar.gz", "sha256": digest, "provides": provides}}}}}
+
+
+def test_download_rule_from_loopback_server(tmp_path, file_server):
+    wd = workdir(tmp_path)
+    archive, members = dataset_archive(n=5000)  # large enough that a 64 KiB block lands before the cut
+    file_server.files["/toy.tar.gz"] = archive
+    file_server.cut_after["/toy.tar.gz"] = len(archive) // 3
+    config = archive_config(f"{file_server.url}/toy.tar.gz", sha256(archive))
+    snakemake(wd, "results/toy/fscore.txt", config=config)
+    assert (wd / "data/toy/features/toy_test.bin").read_bytes() == members["data/features/toy_test.bin"]
+    assert (wd / "results/toy/fscore.txt").exists()
+    assert any(r for _, r in file_server.requests)  # the cut-off transfer was resumed with a Range request
+
+
+def test_download_rule_checksum_mismatch(tmp_path, file_server):
+    wd = workdir(tmp_path)
+    archive, _ = dataset_archive()
+    file_server.files["/toy.tar.gz"] = archive
+    proc = snakemake(wd, "results/toy/fscore.txt", config=archive_config(f"{file_server.url}/toy.tar.gz", "ab" * 32),
+                     check=False)
+    assert proc.returncode != 0 and "Checksum mismatch" in proc.stderr
+    assert not (wd / "data/toy/features").exists() and not (wd / "data/toy/archives/toy.tar.gz").exists()
+
+
+def test_missing_data_without_download_is_one_clear_error(tmp_path):
+    wd = workdir(tmp_path)
+    config = {"datasets": {"mine": {"dim": 8, "test": {"name": "mine_test"}}}}
+    proc = snakemake(wd, "-n", "results/mine/fscore.txt", config=config, check=False)
+    assert proc.returncode != 0
+    assert "data/labels/mine_test.meta of dataset 'mine' does not exist" in proc.stderr + proc.stdout
