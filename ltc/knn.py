@@ -93,24 +93,29 @@ def knn_graph(feats: np.ndarray, k: int, method: str = "flat", threads: int | No
     return search(index, feats, k)
 
 
-def exact_neighbours(feats: np.ndarray, rows: np.ndarray, k: int, batch_size: int = 65536) -> np.ndarray:
-    """Exact top-k neighbour ids of ``feats[rows]``, streaming over the database (memory ~ len(rows) x batch)."""
+def exact_neighbours(feats: np.ndarray, rows: np.ndarray, k: int,
+                     batch_size: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k (ids, cosine similarities) of ``feats[rows]``, streaming over the database in batches."""
     queries = normalized(feats[rows])
     best_sims = np.full((len(rows), 0), -np.inf, dtype=np.float32)
     best_ids = np.empty((len(rows), 0), dtype=np.int64)
     for start in range(0, len(feats), batch_size):
         sims = queries @ normalized(feats[start:start + batch_size]).T
-        cand_sims = np.concatenate([best_sims, sims], axis=1)
-        cand_ids = np.concatenate([best_ids, np.broadcast_to(np.arange(start, start + sims.shape[1]), sims.shape)], axis=1)
+        top = np.argpartition(-sims, min(k, sims.shape[1]) - 1, axis=1)[:, :k]
+        cand_sims = np.concatenate([best_sims, np.take_along_axis(sims, top, axis=1)], axis=1)
+        cand_ids = np.concatenate([best_ids, top + start], axis=1)
         keep = np.argsort(-cand_sims, axis=1, kind="stable")[:, :k]
         best_sims = np.take_along_axis(cand_sims, keep, axis=1)
         best_ids = np.take_along_axis(cand_ids, keep, axis=1)
-    return best_ids
+    return best_ids, best_sims
 
 
-def recall_at_k(ids: np.ndarray, feats: np.ndarray, k: int, sample: int = 1000, seed: int = 0) -> float:
-    """Mean fraction of the exact k nearest neighbours that ``ids`` found, on a seeded sample of rows."""
+def recall_at_k(ids: np.ndarray, feats: np.ndarray, k: int, sample: int = 1000, seed: int = 0,
+                min_similarity: float = -1.0) -> float:
+    """Fraction of the exact k nearest neighbours (those with cosine >= ``min_similarity``) that ``ids``
+    found, over a seeded sample of rows."""
     rows = np.sort(np.random.default_rng(seed).choice(len(feats), min(sample, len(feats)), replace=False))
-    exact = exact_neighbours(feats, rows, k)
-    found = (ids[rows][:, :, None] == exact[:, None, :]).any(axis=1)
-    return float(found.mean())
+    exact_ids, exact_sims = exact_neighbours(feats, rows, k)
+    found = (ids[rows][:, :, None] == exact_ids[:, None, :]).any(axis=1)
+    counted = exact_sims >= min_similarity
+    return float(found[counted].mean()) if counted.any() else 1.0
