@@ -8,10 +8,14 @@ min_version("8.0")
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/knn.smk"
 include: "workflow/rules/method_knn_cc.smk"
+include: "workflow/rules/method_gcnv.smk"
 include: "workflow/rules/evaluate.smk"
 
 

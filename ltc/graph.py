@@ -6,15 +6,16 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 
-def knn_edges(ids: np.ndarray, dists: np.ndarray, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
-    """Directed edges (src, dst) from each point to its neighbours with cosine similarity >= ``min_similarity``.
-
-    Self-loops and missing neighbours (id -1) are dropped.
+def knn_edges(ids: np.ndarray, dists: np.ndarray,
+              min_similarity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directed edges (src, dst, similarity) from each point to its neighbours with cosine similarity
+    >= ``min_similarity``. Self-loops and missing neighbours (id -1) are dropped.
     """
     n = len(ids)
     src = np.broadcast_to(np.arange(n)[:, None], ids.shape)
-    keep = (1.0 - dists >= min_similarity) & (ids >= 0) & (ids != src)
-    return src[keep], ids[keep]
+    sims = 1.0 - dists
+    keep = (sims >= min_similarity) & (ids >= 0) & (ids != src)
+    return src[keep], ids[keep], sims[keep]
 
 
 def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:

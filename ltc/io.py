@@ -132,3 +132,9 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 def write_json(path: str | os.PathLike, obj) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def save_array(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Save one array as ``.npy``, atomically (read it back with ``np.load(path, mmap_mode="r")``)."""
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, array)

@@ -3,7 +3,9 @@
 Features are L2-normalised row by row (in batches, so a memory-mapped file is never copied whole
 in float64) and searched by inner product, which then equals cosine similarity. Three indexes:
 
-* ``flat``  exact search (IndexFlatIP), the default;
+* ``flat``  exact search, the default: blocked BLAS GEMM + top-k (:func:`exact_search`). It
+  replaces faiss's IndexFlatIP, whose bundled OpenBLAS falls back to a generic kernel on CPUs it
+  does not know (measured 2.8x slower on this project's machines);
 * ``ivf``   IndexIVFFlat, ``nlist`` k-means cells of which ``nprobe`` are scanned;
 * ``hnsw``  IndexHNSWFlat with ``hnsw_m`` links, ``ef_construction`` and ``ef_search``.
 
@@ -17,6 +19,7 @@ import math
 
 import faiss
 import numpy as np
+import torch
 from tqdm import tqdm
 
 log = logging.getLogger(__name__)
@@ -39,14 +42,12 @@ def auto_nlist(n: int) -> int:
     return int(max(1, min(nlist, n // 39)))
 
 
-def build_index(feats: np.ndarray, method: str = "flat", *, nlist: int | str = "auto", nprobe: int = 16,
+def build_index(feats: np.ndarray, method: str, *, nlist: int | str = "auto", nprobe: int = 16,
                 hnsw_m: int = 32, ef_construction: int = 40, ef_search: int = 100,
                 batch_size: int = 65536, seed: int = 0) -> faiss.Index:
-    """Build a faiss inner-product index over the normalised rows of ``feats``."""
+    """Build an approximate faiss inner-product index (``ivf`` or ``hnsw``) over the normalised rows."""
     n, dim = feats.shape
-    if method == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif method == "ivf":
+    if method == "ivf":
         nlist = auto_nlist(n) if nlist == "auto" else int(nlist)
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -61,7 +62,7 @@ def build_index(feats: np.ndarray, method: str = "flat", *, nlist: int | str = "
         index.hnsw.efConstruction = int(ef_construction)
         index.hnsw.efSearch = int(ef_search)
     else:
-        raise ValueError(f"unknown kNN method {method!r}; choose one of {METHODS}")
+        raise ValueError(f"unknown faiss index {method!r}; choose ivf or hnsw")
     for start in tqdm(range(0, n, batch_size), desc=f"{method}: add", unit="batch"):
         index.add(normalized(feats[start:start + batch_size]))
     return index
@@ -89,25 +90,47 @@ def knn_graph(feats: np.ndarray, k: int, method: str = "flat", threads: int | No
     """kNN of every row of ``feats`` among all rows (itself included), by cosine similarity."""
     if threads:
         faiss.omp_set_num_threads(int(threads))
+        torch.set_num_threads(int(threads))
+    if method == "flat":
+        ids, sims = exact_search(feats, k)
+        return ids, 1.0 - sims
     index = build_index(feats, method, **index_params)
     return search(index, feats, k)
 
 
-def exact_neighbours(feats: np.ndarray, rows: np.ndarray, k: int,
-                     batch_size: int = 16384) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k (ids, cosine similarities) of ``feats[rows]``, streaming over the database in batches."""
-    queries = normalized(feats[rows])
-    best_sims = np.full((len(rows), 0), -np.inf, dtype=np.float32)
-    best_ids = np.empty((len(rows), 0), dtype=np.int64)
-    for start in range(0, len(feats), batch_size):
-        sims = queries @ normalized(feats[start:start + batch_size]).T
-        top = np.argpartition(-sims, min(k, sims.shape[1]) - 1, axis=1)[:, :k]
-        cand_sims = np.concatenate([best_sims, np.take_along_axis(sims, top, axis=1)], axis=1)
-        cand_ids = np.concatenate([best_ids, top + start], axis=1)
-        keep = np.argsort(-cand_sims, axis=1, kind="stable")[:, :k]
-        best_sims = np.take_along_axis(cand_sims, keep, axis=1)
-        best_ids = np.take_along_axis(cand_ids, keep, axis=1)
-    return best_ids, best_sims
+def exact_search(feats: np.ndarray, k: int, rows: np.ndarray | None = None, query_batch: int = 2048,
+                 db_batch: int = 32768, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k neighbours by cosine of ``feats[rows]`` (all rows by default) among all rows.
+
+    One BLAS GEMM per (query block, database block), then a top-k per block merged into the
+    running top-k: memory ~ query_batch x db_batch floats. Returns (ids int64, similarities float32),
+    len(rows) x k, most similar first.
+    """
+    rows = np.arange(len(feats)) if rows is None else np.asarray(rows)
+    unit = normalized(feats) if len(rows) > db_batch else None  # reused by every query block
+    database = (lambda a, b: unit[a:b]) if unit is not None else (lambda a, b: normalized(feats[a:b]))
+    k = min(k, len(feats))
+    ids = np.empty((len(rows), k), dtype=np.int64)
+    sims = np.empty((len(rows), k), dtype=np.float32)
+    buffer = np.empty((min(query_batch, len(rows)), min(db_batch, len(feats))), dtype=np.float32)
+    for q in tqdm(range(0, len(rows), query_batch), desc="exact search", unit="batch", disable=not progress):
+        queries = unit[rows[q:q + query_batch]] if unit is not None else normalized(feats[rows[q:q + query_batch]])
+        best_s = best_i = None
+        for start in range(0, len(feats), db_batch):
+            block = database(start, start + db_batch)
+            out = buffer[:len(queries), :len(block)]
+            np.matmul(queries, block.T, out=out)
+            top_s, top_i = torch.topk(torch.from_numpy(out), min(k, len(block)), dim=1)
+            top_i += start
+            if best_s is not None:
+                top_s, top_i = torch.cat([best_s, top_s], 1), torch.cat([best_i, top_i], 1)
+                top_s, pick = torch.topk(top_s, k, dim=1)
+                top_i = torch.gather(top_i, 1, pick)
+            best_s, best_i = top_s, top_i
+        best_s, order = torch.sort(best_s, dim=1, descending=True, stable=True)
+        sims[q:q + len(queries)] = best_s.numpy()
+        ids[q:q + len(queries)] = torch.gather(best_i, 1, order).numpy()
+    return ids, sims
 
 
 def recall_at_k(ids: np.ndarray, feats: np.ndarray, k: int, sample: int = 1000, seed: int = 0,
@@ -115,7 +138,7 @@ def recall_at_k(ids: np.ndarray, feats: np.ndarray, k: int, sample: int = 1000, 
     """Fraction of the exact k nearest neighbours (those with cosine >= ``min_similarity``) that ``ids``
     found, over a seeded sample of rows."""
     rows = np.sort(np.random.default_rng(seed).choice(len(feats), min(sample, len(feats)), replace=False))
-    exact_ids, exact_sims = exact_neighbours(feats, rows, k)
+    exact_ids, exact_sims = exact_search(feats, k, rows=rows, progress=False)
     found = (ids[rows][:, :, None] == exact_ids[:, None, :]).any(axis=1)
     counted = exact_sims >= min_similarity
     return float(found[counted].mean()) if counted.any() else 1.0

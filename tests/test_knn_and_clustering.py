@@ -54,8 +54,9 @@ DISTS = np.array([[0, .1, .3], [0, .1, .45], [0, .3, .5], [0, .5, .6], [0, .45, 
 
 
 def test_edges_above_threshold():
-    src, dst = knn_edges(IDS, DISTS, 0.6)  # similarity >= 0.6 means distance <= 0.4
-    assert sorted(zip(src.tolist(), dst.tolist())) == [(0, 1), (0, 2), (1, 0), (2, 0)]
+    src, dst, sim = knn_edges(IDS, DISTS, 0.6)  # similarity >= 0.6 means distance <= 0.4
+    assert sorted(zip(src.tolist(), dst.tolist(), sim.round(6).tolist())) == [
+        (0, 1, 0.9), (0, 2, 0.7), (1, 0, 0.9), (2, 0, 0.7)]
 
 
 @pytest.mark.parametrize("threshold,expected", [

@@ -9,5 +9,5 @@ from ltc.graph import components, knn_edges
 
 def cluster(ids: np.ndarray, dists: np.ndarray, threshold: float) -> np.ndarray:
     """Cluster labels from a kNN graph (ids, dists: N x K, dists = 1 - cosine)."""
-    src, dst = knn_edges(ids, dists, threshold)
+    src, dst, _ = knn_edges(ids, dists, threshold)
     return components(len(ids), src, dst)

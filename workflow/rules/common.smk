@@ -100,11 +100,64 @@ def method_settings(wildcards, method):
     return ltc.datasets.settings(config, wildcards.ds, "methods")[method]
 
 
-def test_knn(wildcards):
-    """The test split's kNN file: a precomputed one in the data folder if there is one, else one we build."""
+def knn_file(wildcards, split=None):
+    """A split's kNN file: a precomputed one in the data folder if there is one, else one we build."""
+    split = split or wildcards.split
     knn = knn_settings(wildcards)
     name = f"{FILE_TAG[knn['method']]}_k_{knn['k']}.npz"
-    precomputed = os.path.join(split_of(wildcards, "test").knn_dir, name)
+    precomputed = os.path.join(split_of(wildcards, split).knn_dir, name)
     if knn["method"] == "flat" and os.path.exists(precomputed):
         return precomputed
-    return f"results/{wildcards.ds}/knn/test/{name}"
+    return f"results/{wildcards.ds}/knn/{split}/{name}"
+
+
+def test_knn(wildcards):
+    return knn_file(wildcards, "test")
+
+
+def gcnv_settings(wildcards):
+    return method_settings(wildcards, "gcnv")
+
+
+def gcnv_model(wildcards):
+    """The GCN-V checkpoint a dataset uses: a given file, another dataset's model, or its own trained one."""
+    gcnv = gcnv_settings(wildcards)
+    if gcnv.get("checkpoint"):
+        return gcnv["checkpoint"]
+    if gcnv.get("model_from"):
+        return f"results/{gcnv['model_from']}/gcnv/model.pt"
+    if "train" not in config["datasets"][wildcards.ds]:
+        raise WorkflowError(
+            f"dataset '{wildcards.ds}' has no train split to train GCN-V on: set methods.gcnv.checkpoint "
+            f"(a trained model) or methods.gcnv.model_from (a dataset with a train split) for it."
+        )
+    return f"results/{wildcards.ds}/gcnv/model.pt"
+
+
+def gcnv_threshold_name(wildcards):
+    """GCN-V links on the input kNN with tau_0, or on the kNN of its GCN features with tau."""
+    return "tau" if gcnv_settings(wildcards)["use_gcn_feat"] else "tau_0"
+
+
+def gcnv_link_knn(wildcards, split=None):
+    split = split or wildcards.split
+    if gcnv_settings(wildcards)["use_gcn_feat"]:
+        knn = knn_settings(wildcards)
+        return f"results/{wildcards.ds}/gcnv/{split}/gcn_{FILE_TAG[knn['method']]}_k_{knn['k']}.npz"
+    return knn_file(wildcards, split)
+
+
+def gcnv_threshold(wildcards):
+    """The linking threshold: a number from the config, or the file that chooses it on a train split."""
+    value = gcnv_settings(wildcards)[gcnv_threshold_name(wildcards)]
+    if value != "auto":
+        return value
+    if "train" in config["datasets"][wildcards.ds] and split_of(wildcards, "train").labels:
+        return f"results/{wildcards.ds}/gcnv/threshold.json"
+    source = gcnv_settings(wildcards).get("model_from")
+    if source:
+        return f"results/{source}/gcnv/threshold.json"
+    raise WorkflowError(
+        f"dataset '{wildcards.ds}' has no labelled train split to choose GCN-V's {gcnv_threshold_name(wildcards)} "
+        f"on: give methods.gcnv.{gcnv_threshold_name(wildcards)} a number for it."
+    )

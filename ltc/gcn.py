@@ -1,0 +1,181 @@
+"""GCN-V (Yang et al., CVPR 2020): graph, model, training and inference, in torch.
+
+The graph is the kNN graph with edges of similarity < ``th_sim`` dropped, made symmetric (the larger
+weight of i->j and j->i, weight = similarity), with self-loops, row-normalised: ``A``. The model is
+one graph convolution over ``[X, A X]`` (D -> nhid, ReLU), then Linear(nhid, nhid) -> PReLU ->
+Linear(nhid, 1), trained by MSE against the supervised confidence. Its parameter names follow the
+original project's module layout (``conv1.weight`` of shape (2D, nhid), ``conv1.bias``,
+``classifier.{0,1,2}.*``), so its checkpoints load as they are.
+
+With a single graph convolution over fixed input features, ``A X`` never changes during training:
+it is computed once, and the model trains on rows of ``[X, A X]`` in mini-batches (Adam, early
+stopping on a held-out part of the train split) instead of full-graph steps.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import sparse
+from torch import nn
+from tqdm import tqdm
+
+from ltc import DataError
+from ltc.graph import knn_edges
+from ltc.knn import normalized
+
+log = logging.getLogger(__name__)
+
+
+def normalized_adjacency(ids: np.ndarray, dists: np.ndarray, th_sim: float) -> sparse.csr_matrix:
+    """Row-normalised symmetric kNN adjacency with self-loops (weights = cosine similarity)."""
+    n = len(ids)
+    src, dst, sims = knn_edges(ids, dists, th_sim)
+    adj = sparse.csr_matrix((sims.astype(np.float32), (src, dst)), shape=(n, n))
+    adj = adj.maximum(adj.T) + sparse.identity(n, dtype=np.float32, format="csr")
+    inv_degree = 1.0 / np.asarray(adj.sum(axis=1)).ravel()
+    return sparse.diags(inv_degree.astype(np.float32)) @ adj
+
+
+def gcn_input(feats: np.ndarray, adj: sparse.csr_matrix, batch_size: int = 65536) -> np.ndarray:
+    """``[X, A X]`` (N x 2D float32) for L2-normalised features X."""
+    x = np.empty((len(feats), feats.shape[1]), dtype=np.float32)
+    for start in range(0, len(feats), batch_size):
+        x[start:start + batch_size] = normalized(feats[start:start + batch_size])
+    adj = adj.tocsr()
+    a = torch.sparse_csr_tensor(torch.from_numpy(adj.indptr.astype(np.int64)),
+                                torch.from_numpy(adj.indices.astype(np.int64)),
+                                torch.from_numpy(adj.data.astype(np.float32)), size=adj.shape)
+    return np.concatenate([x, (a @ torch.from_numpy(x)).numpy()], axis=1)
+
+
+class GraphConv(nn.Module):
+    """ReLU([x, mean of neighbours] @ weight + bias), given the concatenation as input."""
+
+    def __init__(self, in_dim: int, out_dim: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(2 * in_dim, out_dim))
+        self.bias = nn.Parameter(torch.zeros(out_dim))
+        nn.init.xavier_uniform_(self.weight)
+
+    def forward(self, x_and_neighbours: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x_and_neighbours @ self.weight + self.bias)
+
+
+class GCNV(nn.Module):
+    """GCN-V: returns (confidence (N,), hidden features (N, nhid)) from ``[X, A X]``."""
+
+    def __init__(self, dim: int, nhid: int = 512):
+        super().__init__()
+        self.conv1 = GraphConv(dim, nhid)
+        self.classifier = nn.Sequential(nn.Linear(nhid, nhid), nn.PReLU(nhid), nn.Linear(nhid, 1))
+
+    def forward(self, x_and_neighbours: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.conv1(x_and_neighbours)
+        return self.classifier(hidden).squeeze(1), hidden
+
+
+def device(name: str = "auto") -> torch.device:
+    """CUDA when present (for ``auto``), CPU otherwise."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def train(z: np.ndarray, target: np.ndarray, *, nhid: int = 512, lr: float = 1e-3, weight_decay: float = 1e-5,
+          batch_size: int = 4096, max_epochs: int = 50, patience: int = 3, val_fraction: float = 0.05,
+          seed: int = 0, device_name: str = "auto") -> tuple[GCNV, list[dict]]:
+    """Fit GCN-V on rows of ``z`` = [X, A X] (N x 2D) against ``target`` (N,), by mini-batch Adam.
+
+    A seeded ``val_fraction`` of the rows is held out; training stops after ``patience`` epochs without
+    a lower held-out MSE and the best weights are kept. Returns the model and the loss curve.
+    """
+    torch.manual_seed(seed)
+    dev = device(device_name)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(z))
+    n_val = max(1, int(round(val_fraction * len(z))))
+    val_rows, train_rows = np.sort(order[:n_val]), order[n_val:]
+    z_all = torch.from_numpy(np.ascontiguousarray(z)).to(dev)
+    y_all = torch.from_numpy(np.ascontiguousarray(target, dtype=np.float32)).to(dev)
+    model = GCNV(z.shape[1] // 2, nhid).to(dev)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    best, best_state, history, waited = np.inf, None, [], 0
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        rows = torch.from_numpy(rng.permutation(train_rows)).to(dev)
+        total = 0.0
+        for batch in tqdm(rows.split(batch_size), desc=f"epoch {epoch}", unit="batch", leave=False):
+            pred, _ = model(z_all[batch])
+            loss = nn.functional.mse_loss(pred, y_all[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss) * len(batch)
+        val_loss = mse(model, z_all, y_all, torch.from_numpy(val_rows).to(dev), batch_size)
+        history.append({"epoch": epoch, "train_mse": total / len(train_rows), "val_mse": val_loss,
+                        "seconds": round(time.perf_counter() - start, 2)})
+        log.info("epoch %d: train mse %.5f, held-out mse %.5f", epoch, history[-1]["train_mse"], val_loss)
+        if val_loss < best:
+            best, best_state, waited = val_loss, copy.deepcopy(model.state_dict()), 0
+        else:
+            waited += 1
+            if waited >= patience:
+                log.info("no improvement for %d epochs: stopping, keeping epoch %d", patience, epoch - patience)
+                break
+    model.load_state_dict(best_state)
+    return model.cpu(), history
+
+
+@torch.no_grad()
+def mse(model: GCNV, z: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, batch_size: int) -> float:
+    model.eval()
+    err = sum(float(((model(z[b])[0] - y[b]) ** 2).sum()) for b in rows.split(batch_size))
+    return err / len(rows)
+
+
+@torch.no_grad()
+def predict(model: GCNV, z: np.ndarray, batch_size: int = 65536,
+            device_name: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """(confidence (N,) float32, hidden features (N, nhid) float32) for rows of ``z`` = [X, A X]."""
+    dev = device(device_name)
+    model = model.to(dev).eval()
+    nhid = model.conv1.weight.shape[1]
+    conf = np.empty(len(z), dtype=np.float32)
+    hidden = np.empty((len(z), nhid), dtype=np.float32)
+    for start in tqdm(range(0, len(z), batch_size), desc="gcn-v inference", unit="batch"):
+        c, h = model(torch.from_numpy(np.ascontiguousarray(z[start:start + batch_size])).to(dev))
+        conf[start:start + len(c)] = c.cpu().numpy()
+        hidden[start:start + len(c)] = h.cpu().numpy()
+    return conf, hidden
+
+
+def save_checkpoint(model: GCNV, path: str | Path, meta: dict) -> None:
+    """Save as ``{"state_dict": ..., "meta": ...}`` (the layout the original project writes)."""
+    from ltc.io import atomic_output
+    with atomic_output(path) as tmp:
+        torch.save({"state_dict": model.state_dict(), "meta": meta}, tmp)
+
+
+def load_checkpoint(path: str | Path, dim: int | None = None) -> GCNV:
+    """Load a GCN-V checkpoint: ours, or the original project's (a state dict, bare or under
+    ``state_dict``, keys possibly prefixed ``module.``)."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for unreadable files
+        raise DataError(f"Checkpoint {path} is not a readable torch file ({err}): point the config at a GCN-V checkpoint.") from None
+    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict) or "conv1.weight" not in {k.removeprefix("module.") for k in state}:
+        raise DataError(f"Checkpoint {path} holds no GCN-V weights (no conv1.weight): point the config at a GCN-V checkpoint.")
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    two_d, nhid = state["conv1.weight"].shape
+    if dim is not None and two_d != 2 * dim:
+        raise DataError(f"Checkpoint {path} expects {two_d // 2}-D features but the data is {dim}-D: use a model trained on features of this width.")
+    model = GCNV(two_d // 2, nhid)
+    model.load_state_dict(state)
+    return model

@@ -1,0 +1,51 @@
+"""Choosing a clustering threshold on a labelled split: sweep candidates, keep the best pairwise F."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ltc.metrics import contingency, pairwise
+
+
+def candidates(similarities: np.ndarray, n: int = 101) -> np.ndarray:
+    """Thresholds at ``n`` quantiles of the finite link similarities: dense where the links are."""
+    finite = similarities[np.isfinite(similarities)]
+    if not len(finite):
+        return np.array([0.0])
+    return np.unique(np.quantile(finite, np.linspace(0, 1, n)).round(4))
+
+
+def sweep(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, thresholds: np.ndarray) -> tuple[float, list[dict]]:
+    """Pairwise F of ``cluster_at(t)`` against ``gt`` for every threshold; returns (best threshold, table).
+
+    Ties go to the smallest threshold among the best.
+    """
+    table = []
+    for t in thresholds:
+        scores = pairwise(contingency(gt, cluster_at(float(t))))
+        table.append({"threshold": float(t), **scores})
+    best = max(table, key=lambda row: (row["fscore"], -row["threshold"]))
+    return best["threshold"], table
+
+
+def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path) -> None:
+    """PNG of pairwise precision, recall and F-score versus threshold, the chosen one marked."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ltc.io import atomic_output
+    t = [row["threshold"] for row in table]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in ("precision", "recall", "fscore"):
+        ax.plot(t, [row[key] for row in table], label=f"pairwise {key}")
+    ax.axvline(chosen, color="k", linestyle="--", label=f"chosen {name} = {chosen:.4f}")
+    ax.set_xlabel(f"{name} (cosine similarity)")
+    ax.set_ylabel("score on the train split")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)

@@ -1,0 +1,142 @@
+# GCN-V (Yang et al., CVPR 2020): train on the labelled train split, predict vertex confidences,
+# link each vertex to its nearest more-confident neighbour above a threshold (optionally on the kNN
+# of the GCN's hidden features), threshold chosen on the train split when set to `auto`.
+
+
+rule train_gcnv:
+    input:
+        features=lambda wc: split_of(wc, "train").features,
+        labels=lambda wc: split_of(wc, "train").labels,
+        knn=lambda wc: knn_file(wc, "train"),
+        summary="results/{ds}/validate/train.json",
+        script=script("train_gcnv.py"),
+        package=package("gcn.py", "confidence.py", "graph.py", "knn.py"),
+    output:
+        model="results/{ds}/gcnv/model.pt",
+        curve="results/{ds}/gcnv/train_curve.tsv",
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        th_sim=lambda wc: gcnv_settings(wc)["th_sim"],
+        nhid=lambda wc: gcnv_settings(wc)["nhid"],
+        train=lambda wc: " ".join(f"--{key.replace('_', '-')} {value}" for key, value in gcnv_settings(wc)["train"].items()),
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/train_gcnv.log",
+    benchmark:
+        "results/{ds}/benchmarks/train_gcnv.tsv"
+    threads: 8
+    resources:
+        mem_mb=lambda wc, input: int(8 * input.size_mb) + 4000,
+        runtime=240,
+        gpu=lambda wc: gcnv_settings(wc)["gpus"],
+    shell:
+        "python {input.script} --features {input.features} --dim {params.dim} --labels {input.labels}"
+        " --knn {input.knn} --th-sim {params.th_sim} --nhid {params.nhid} {params.train}"
+        " --threads {threads} --out {output.model} --curve {output.curve} --log {log}"
+
+
+rule infer_gcnv:
+    input:
+        model=gcnv_model,
+        features=lambda wc: split_of(wc).features,
+        knn=knn_file,
+        summary="results/{ds}/validate/{split}.json",
+        script=script("infer_gcnv.py"),
+        package=package("gcn.py", "graph.py", "knn.py"),
+    output:
+        confidence="results/{ds}/gcnv/{split}/confidence.npy",
+        gcn_features="results/{ds}/gcnv/{split}/gcn_features.npy",
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        th_sim=lambda wc: gcnv_settings(wc)["th_sim"],
+        device=lambda wc: gcnv_settings(wc)["train"]["device"],
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/infer_gcnv_{split}.log",
+    benchmark:
+        "results/{ds}/benchmarks/infer_gcnv_{split}.tsv"
+    threads: 8
+    resources:
+        mem_mb=lambda wc, input: int(6 * input.size_mb) + 2000,
+    shell:
+        "python {input.script} --model {input.model} --features {input.features} --dim {params.dim}"
+        " --knn {input.knn} --th-sim {params.th_sim} --device {params.device} --threads {threads}"
+        " --confidence {output.confidence} --gcn-features {output.gcn_features} --log {log}"
+
+
+use rule knn as knn_gcn_features with:
+    input:
+        features="results/{ds}/gcnv/{split}/gcn_features.npy",
+        script=script("knn.py"),
+        package=package("knn.py"),
+    output:
+        knn="results/{ds}/gcnv/{split}/gcn_{tag}_k_{k}.npz",
+        stats="results/{ds}/gcnv/{split}/gcn_{tag}_k_{k}.json",
+    params:
+        dim=lambda wc: gcnv_settings(wc)["nhid"],
+        method=lambda wc: METHOD_OF_TAG[wc.tag],
+        batch_size=lambda wc: knn_settings(wc)["batch_size"],
+        index_options=knn_index_options,
+        seed=lambda wc: knn_settings(wc)["seed"],
+    log:
+        "results/{ds}/logs/knn_gcn_features_{split}_{tag}_k_{k}.log",
+    benchmark:
+        "results/{ds}/benchmarks/knn_gcn_features_{split}_{tag}_k_{k}.tsv"
+
+
+rule select_threshold_gcnv:
+    input:
+        confidence="results/{ds}/gcnv/train/confidence.npy",
+        knn=lambda wc: gcnv_link_knn(wc, "train"),
+        labels=lambda wc: split_of(wc, "train").labels,
+        script=script("select_threshold_gcnv.py"),
+        package=package("confidence.py", "graph.py", "thresholds.py", "metrics.py"),
+    output:
+        json="results/{ds}/gcnv/threshold.json",
+        plot=report(
+            "results/{ds}/gcnv/threshold_sweep.png",
+            caption="../report/threshold_sweep.rst",
+            category="GCN-V",
+        ),
+    params:
+        name=gcnv_threshold_name,
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/select_threshold_gcnv.log",
+    benchmark:
+        "results/{ds}/benchmarks/select_threshold_gcnv.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
+    shell:
+        "python {input.script} --confidence {input.confidence} --knn {input.knn} --labels {input.labels}"
+        " --name {params.name} --out {output.json} --plot {output.plot} --log {log}"
+
+
+rule cluster_gcnv:
+    input:
+        confidence="results/{ds}/gcnv/test/confidence.npy",
+        knn=lambda wc: gcnv_link_knn(wc, "test"),
+        threshold=lambda wc: [gcnv_threshold(wc)] if isinstance(gcnv_threshold(wc), str) else [],
+        script=script("cluster_gcnv.py"),
+        package=package("confidence.py", "graph.py"),
+    output:
+        "results/{ds}/gcnv/pred_labels.meta",
+    params:
+        threshold=gcnv_threshold,
+        name=gcnv_threshold_name,
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/cluster_gcnv.log",
+    benchmark:
+        "results/{ds}/benchmarks/cluster_gcnv.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
+    shell:
+        "python {input.script} --confidence {input.confidence} --knn {input.knn} --threshold {params.threshold}"
+        " --name {params.name} --out {output} --log {log}"

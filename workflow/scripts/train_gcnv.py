@@ -1,0 +1,49 @@
+#!/usr/bin/env python
+"""Train GCN-V on a labelled split: supervised confidence targets from its kNN graph, mini-batch Adam."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
+import torch  # noqa: E402
+
+from ltc import cli, confidence, gcn  # noqa: E402
+from ltc.io import load_knn, read_features, read_labels, write_text  # noqa: E402
+
+
+def main(args):
+    torch.set_num_threads(args.threads)
+    feats, labels = read_features(args.features, args.dim), read_labels(args.labels)
+    ids, dists = load_knn(args.knn)
+    target = confidence.supervised_confidence(ids, dists, labels)
+    z = gcn.gcn_input(feats, gcn.normalized_adjacency(ids, dists, args.th_sim))
+    model, curve = gcn.train(z, target, nhid=args.nhid, lr=args.lr, weight_decay=args.weight_decay,
+                             batch_size=args.batch_size, max_epochs=args.max_epochs, patience=args.patience,
+                             val_fraction=args.val_fraction, seed=args.seed, device_name=args.device)
+    gcn.save_checkpoint(model, args.out, {"dim": args.dim, "nhid": args.nhid, "th_sim": args.th_sim,
+                                          "epochs": len(curve), "k": ids.shape[1]})
+    rows = ["epoch\ttrain_mse\tval_mse\tseconds"] + [
+        f"{r['epoch']}\t{r['train_mse']:.6f}\t{r['val_mse']:.6f}\t{r['seconds']}" for r in curve]
+    write_text(args.curve, "\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--features", required=True)
+    p.add_argument("--dim", type=int, required=True)
+    p.add_argument("--labels", required=True)
+    p.add_argument("--knn", required=True, help="kNN .npz of the same split")
+    p.add_argument("--th-sim", type=float, default=0.0, help="drop graph edges with similarity below this")
+    p.add_argument("--nhid", type=int, default=512)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-5)
+    p.add_argument("--batch-size", type=int, default=4096)
+    p.add_argument("--max-epochs", type=int, default=50)
+    p.add_argument("--patience", type=int, default=3, help="epochs without held-out improvement before stopping")
+    p.add_argument("--val-fraction", type=float, default=0.05, help="rows held out for early stopping")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="checkpoint (.pt) to write")
+    p.add_argument("--curve", required=True, help="loss curve (.tsv) to write")
+    cli.run(main, p.parse_args())
