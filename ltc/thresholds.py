@@ -1,12 +1,15 @@
 """Choosing a clustering threshold on a labelled split: sweep candidates, keep the best pairwise F."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ltc.metrics import contingency, pairwise
+
+log = logging.getLogger(__name__)
 
 
 def candidates(similarities: np.ndarray, n: int = 101) -> np.ndarray:
@@ -49,3 +52,22 @@ def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path) ->
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
+
+
+def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_similarities: np.ndarray,
+           name: str, json_path: str | Path, plot_path: str | Path, source: str) -> float:
+    """Sweep thresholds over the quantiles of ``link_similarities``, write the choice and the sweep as
+    JSON (``{name: t, "fscore": f, "split": source, "sweep": [...]}``) and a plot; return the choice."""
+    from ltc.io import write_json
+    chosen, table = sweep(cluster_at, gt, candidates(link_similarities))
+    best = next(row for row in table if row["threshold"] == chosen)
+    log.info("%s = %.4f: pairwise F %.4f on %s", name, chosen, best["fscore"], source)
+    write_json(json_path, {name: chosen, "fscore": best["fscore"], "split": source, "sweep": table})
+    plot_sweep(table, chosen, name, plot_path)
+    return chosen
+
+
+def read_choice(path: str | Path, name: str) -> float:
+    """The threshold ``name`` chosen by :func:`choose` and saved in ``path``."""
+    import json
+    return float(json.loads(Path(path).read_text())[name])

@@ -14,7 +14,8 @@ from conftest import dataset_archive, sha256
 from ltc.io import load_knn
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = {"datasets": {"demo": {"synthetic": {"train_identities": 25, "test_identities": 25}}}, "knn": {"k": 10}}
+TINY = {"datasets": {"demo": {"synthetic": {"train_identities": 25, "test_identities": 25}}}, "knn": {"k": 10},
+        "method": "knn_cc", "methods": {"knn_cc": {"threshold": 0.5}}}
 
 
 def workdir(tmp_path: Path) -> Path:
@@ -56,6 +57,9 @@ def with_(config, **changes):
     return out
 
 
+TINY_GCNV = with_(TINY, method="gcnv", methods__gcnv__nhid=16, methods__gcnv__train__max_epochs=3)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     wd = workdir(tmp_path_factory.mktemp("demo"))
@@ -85,6 +89,22 @@ def test_rerun_only_what_a_change_touches(demo):
     assert planned_jobs(demo, with_(TINY, knn__k=12)) == {
         "knn": 1, "cluster_knn_cc": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
     assert planned_jobs(demo, with_(TINY, knn__ivf__nprobe=3)) == {}  # not used by the flat index
+    assert planned_jobs(demo, with_(TINY, methods__knn_cc__threshold="auto")) == {
+        "select_threshold_knn_cc": 1, "knn": 1, "validate": 1, "cluster_knn_cc": 1, "evaluate": 1,
+        "default_method_scores": 1, "all": 1}  # the train split's kNN is built to choose the threshold
+
+
+def test_gcnv_thresholds_do_not_retrain(demo):
+    snakemake(demo, config=TINY_GCNV)
+    for rel in ("model.pt", "train_curve.tsv", "threshold.json", "threshold_sweep.png", "pred_labels.meta",
+                "metrics.json", "fscore.txt"):
+        assert (demo / "results/demo/gcnv" / rel).exists(), rel
+    assert "method: gcnv" in (demo / "results/demo/fscore.txt").read_text()
+    assert planned_jobs(demo, TINY_GCNV) == {}
+    assert planned_jobs(demo, with_(TINY_GCNV, datasets__demo__methods__gcnv__tau_0=0.5)) == {
+        "cluster_gcnv": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
+    retrain = planned_jobs(demo, with_(TINY_GCNV, methods__gcnv__nhid=8))
+    assert retrain["train_gcnv"] == 1 and retrain["infer_gcnv"] == 2
 
 
 def test_two_runs_give_identical_outputs(demo, tmp_path):
@@ -127,7 +147,7 @@ def test_bad_config_is_one_clear_error(tmp_path, change, needle):
 def custom(tmp_path, feats, labels, dim=8):
     np.asarray(feats, np.float32).tofile(tmp_path / "mine.bin")
     (tmp_path / "mine.meta").write_text("\n".join(map(str, labels)) + "\n")
-    return {"knn": {"k": 5}, "datasets": {"mine": {
+    return {"knn": {"k": 5}, "method": "knn_cc", "methods": {"knn_cc": {"threshold": 0.5}}, "datasets": {"mine": {
         "dim": dim, "test": {"features": str(tmp_path / "mine.bin"), "labels": str(tmp_path / "mine.meta")}}}}
 
 
@@ -155,6 +175,12 @@ def test_bad_input_stops_before_anything_is_built(tmp_path, break_it, needle):
     assert not (wd / "results/mine/knn").exists()
 
 
+def test_gcnv_without_train_split_says_what_to_set(tmp_path):
+    config = with_(custom(tmp_path, np.ones((40, 8)), np.zeros(40, int)), method="gcnv")
+    proc = snakemake(workdir(tmp_path), "-n", "results/mine/fscore.txt", config=config, check=False)
+    assert proc.returncode != 0 and "no train split to train GCN-V on" in proc.stdout + proc.stderr
+
+
 def test_unlabelled_test_split_gives_clusters_only(tmp_path):
     wd = workdir(tmp_path)
     config = custom(tmp_path, np.random.default_rng(0).standard_normal((30, 8)), np.zeros(30, int))
@@ -167,7 +193,7 @@ def test_unlabelled_test_split_gives_clusters_only(tmp_path):
 
 def archive_config(url, digest):
     provides = ["features/toy_train.bin", "labels/toy_train.meta", "features/toy_test.bin", "labels/toy_test.meta"]
-    return {"knn": {"k": 5}, "datasets": {"toy": {
+    return {"knn": {"k": 5}, "method": "knn_cc", "methods": {"knn_cc": {"threshold": 0.5}}, "datasets": {"toy": {
         "dim": 8, "data_dir": "data/toy", "train": {"name": "toy_train"}, "test": {"name": "toy_test"},
         "archives": {"data": {"url": url, "file": "toy.tar.gz", "sha256": digest, "provides": provides}}}}}
 

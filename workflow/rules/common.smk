@@ -147,17 +147,23 @@ def gcnv_link_knn(wildcards, split=None):
     return knn_file(wildcards, split)
 
 
-def gcnv_threshold(wildcards):
-    """The linking threshold: a number from the config, or the file that chooses it on a train split."""
-    value = gcnv_settings(wildcards)[gcnv_threshold_name(wildcards)]
+def chosen_threshold(wildcards, method, name):
+    """A method's threshold: a number from the config, or (``auto``) the file that chooses it on a train split."""
+    value = method_settings(wildcards, method)[name]
     if value != "auto":
         return value
     if "train" in config["datasets"][wildcards.ds] and split_of(wildcards, "train").labels:
-        return f"results/{wildcards.ds}/gcnv/threshold.json"
-    source = gcnv_settings(wildcards).get("model_from")
+        return f"results/{wildcards.ds}/{method}/threshold.json"
+    source = method_settings(wildcards, method).get("model_from")
     if source:
-        return f"results/{source}/gcnv/threshold.json"
+        return f"results/{source}/{method}/threshold.json"
     raise WorkflowError(
-        f"dataset '{wildcards.ds}' has no labelled train split to choose GCN-V's {gcnv_threshold_name(wildcards)} "
-        f"on: give methods.gcnv.{gcnv_threshold_name(wildcards)} a number for it."
+        f"dataset '{wildcards.ds}' has no labelled train split to choose {method}'s {name} on: "
+        f"give methods.{method}.{name} a number for it."
     )
+
+
+def threshold_file(wildcards, method, name):
+    """The input that chooses the threshold, if it is chosen on a train split (else no input)."""
+    value = chosen_threshold(wildcards, method, name)
+    return [value] if isinstance(value, str) else []

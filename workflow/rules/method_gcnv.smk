@@ -120,13 +120,13 @@ rule cluster_gcnv:
     input:
         confidence="results/{ds}/gcnv/test/confidence.npy",
         knn=lambda wc: gcnv_link_knn(wc, "test"),
-        threshold=lambda wc: [gcnv_threshold(wc)] if isinstance(gcnv_threshold(wc), str) else [],
+        threshold=lambda wc: threshold_file(wc, "gcnv", gcnv_threshold_name(wc)),
         script=script("cluster_gcnv.py"),
         package=package("confidence.py", "graph.py"),
     output:
         "results/{ds}/gcnv/pred_labels.meta",
     params:
-        threshold=gcnv_threshold,
+        threshold=lambda wc: chosen_threshold(wc, "gcnv", gcnv_threshold_name(wc)),
         name=gcnv_threshold_name,
     conda:
         ENV

@@ -1,16 +1,45 @@
 # Training-free baseline: kNN neighbours with cosine >= threshold linked, clusters = connected components.
+# With `threshold: auto` the cut is chosen on the labelled train split (best pairwise F).
+
+
+rule select_threshold_knn_cc:
+    input:
+        knn=lambda wc: knn_file(wc, "train"),
+        labels=lambda wc: split_of(wc, "train").labels,
+        script=script("select_threshold_knn_cc.py"),
+        package=package("graph.py", "methods/knn_cc.py", "thresholds.py", "metrics.py"),
+    output:
+        json="results/{ds}/knn_cc/threshold.json",
+        plot=report(
+            "results/{ds}/knn_cc/threshold_sweep.png",
+            caption="../report/threshold_sweep.rst",
+            category="kNN threshold",
+        ),
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/select_threshold_knn_cc.log",
+    benchmark:
+        "results/{ds}/benchmarks/select_threshold_knn_cc.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: int(4 * input.size_mb) + 1000,
+    shell:
+        "python {input.script} --knn {input.knn} --labels {input.labels}"
+        " --out {output.json} --plot {output.plot} --log {log}"
 
 
 rule cluster_knn_cc:
     input:
         knn=test_knn,
         summary="results/{ds}/validate/test.json",
+        threshold=lambda wc: threshold_file(wc, "knn_cc", "threshold"),
         script=script("knn_cc.py"),
-        package=package("graph.py", "methods/knn_cc.py"),
+        package=package("graph.py", "methods/knn_cc.py", "thresholds.py"),
     output:
         "results/{ds}/knn_cc/pred_labels.meta",
     params:
-        threshold=lambda wc: method_settings(wc, "knn_cc")["threshold"],
+        threshold=lambda wc: chosen_threshold(wc, "knn_cc", "threshold"),
     conda:
         ENV
     log:

@@ -5,17 +5,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import json  # noqa: E402
 import logging  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ltc import cli, confidence  # noqa: E402
+from ltc import cli, confidence, thresholds  # noqa: E402
 from ltc.io import load_knn, write_labels  # noqa: E402
 
 
 def main(args):
-    tau = json.loads(open(args.threshold).read())[args.name] if args.threshold.endswith(".json") else float(args.threshold)
+    tau = thresholds.read_choice(args.threshold, args.name) if args.threshold.endswith(".json") else float(args.threshold)
     ids, dists = load_knn(args.knn)
     labels = confidence.cluster(ids, dists, np.load(args.confidence), tau)
     logging.getLogger("ltc").info("%s %.4f: %d clusters over %d points", args.name, tau, labels.max() + 1, len(labels))

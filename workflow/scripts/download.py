@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-from ltc import cli
-from ltc.download import extract, fetch
+from ltc import cli  # noqa: E402
+from ltc.download import extract, fetch  # noqa: E402
 
 
 def main(args):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import json
+import json  # noqa: E402
 
-from ltc import DataError, cli
-from ltc.io import read_labels, write_json, write_text
-from ltc.metrics import evaluate, format_report
+from ltc import DataError, cli  # noqa: E402
+from ltc.io import read_labels, write_json, write_text  # noqa: E402
+from ltc.metrics import evaluate, format_report  # noqa: E402
 
 
 def main(args):

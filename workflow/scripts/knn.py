@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import logging
-import time
+import logging  # noqa: E402
+import time  # noqa: E402
 
-from ltc import cli, knn
-from ltc.io import read_features, save_knn, write_json
+from ltc import cli, knn  # noqa: E402
+from ltc.io import read_features, save_knn, write_json  # noqa: E402
 
 log = logging.getLogger("ltc")
 

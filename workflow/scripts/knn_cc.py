@@ -5,23 +5,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import logging
+import logging  # noqa: E402
 
-from ltc import cli
-from ltc.io import load_knn, write_labels
-from ltc.methods import knn_cc
+from ltc import cli, thresholds  # noqa: E402
+from ltc.io import load_knn, write_labels  # noqa: E402
+from ltc.methods import knn_cc  # noqa: E402
 
 
 def main(args):
+    threshold = (thresholds.read_choice(args.threshold, "threshold") if args.threshold.endswith(".json")
+                 else float(args.threshold))
     ids, dists = load_knn(args.knn)
-    labels = knn_cc.cluster(ids, dists, args.threshold)
-    logging.getLogger("ltc").info("threshold %.4f: %d clusters over %d points", args.threshold, labels.max() + 1, len(labels))
+    labels = knn_cc.cluster(ids, dists, threshold)
+    logging.getLogger("ltc").info("threshold %.4f: %d clusters over %d points", threshold, labels.max() + 1, len(labels))
     write_labels(args.out, labels)
 
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
     p.add_argument("--knn", required=True, help=".npz kNN file")
-    p.add_argument("--threshold", type=float, required=True, help="minimum cosine similarity of a link")
+    p.add_argument("--threshold", required=True,
+                   help="minimum cosine similarity of a link: a number, or a JSON file from select_threshold_knn_cc.py")
     p.add_argument("--out", required=True, help="predicted labels (.meta) to write")
     cli.run(main, p.parse_args())

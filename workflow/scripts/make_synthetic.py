@@ -5,9 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-from ltc import cli
-from ltc.io import write_features, write_labels
-from ltc.synthetic import make_dataset
+from ltc import cli  # noqa: E402
+from ltc.io import write_features, write_labels  # noqa: E402
+from ltc.synthetic import make_dataset  # noqa: E402
 
 
 def main(args):

@@ -5,25 +5,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import logging  # noqa: E402
-
 import numpy as np  # noqa: E402
 
 from ltc import cli, confidence, thresholds  # noqa: E402
-from ltc.io import load_knn, read_labels, write_json  # noqa: E402
+from ltc.io import load_knn, read_labels  # noqa: E402
 
 
 def main(args):
-    conf = np.load(args.confidence)
     ids, dists = load_knn(args.knn)
-    gt = read_labels(args.labels)
-    peak, peak_sim = confidence.peaks(ids, dists, conf)
-    chosen, table = thresholds.sweep(lambda t: confidence.link_to_peaks(peak, peak_sim, t), gt,
-                                     thresholds.candidates(peak_sim))
-    best = next(row for row in table if row["threshold"] == chosen)
-    logging.getLogger("ltc").info("%s = %.4f: pairwise F %.4f on %s", args.name, chosen, best["fscore"], args.labels)
-    write_json(args.out, {args.name: chosen, "fscore": best["fscore"], "split": args.labels, "sweep": table})
-    thresholds.plot_sweep(table, chosen, args.name, args.plot)
+    peak, peak_sim = confidence.peaks(ids, dists, np.load(args.confidence))
+    thresholds.choose(lambda t: confidence.link_to_peaks(peak, peak_sim, t), read_labels(args.labels), peak_sim,
+                      args.name, args.out, args.plot, args.labels)
 
 
 if __name__ == "__main__":

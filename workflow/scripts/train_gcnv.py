@@ -17,7 +17,7 @@ def main(args):
     ids, dists = load_knn(args.knn)
     target = confidence.supervised_confidence(ids, dists, labels)
     z = gcn.gcn_input(feats, gcn.normalized_adjacency(ids, dists, args.th_sim))
-    model, curve = gcn.train(z, target, nhid=args.nhid, lr=args.lr, weight_decay=args.weight_decay,
+    model, curve = gcn.train(z, target, labels, nhid=args.nhid, lr=args.lr, weight_decay=args.weight_decay,
                              batch_size=args.batch_size, max_epochs=args.max_epochs, patience=args.patience,
                              val_fraction=args.val_fraction, seed=args.seed, device_name=args.device)
     gcn.save_checkpoint(model, args.out, {"dim": args.dim, "nhid": args.nhid, "th_sim": args.th_sim,
@@ -40,7 +40,7 @@ if __name__ == "__main__":
     p.add_argument("--batch-size", type=int, default=4096)
     p.add_argument("--max-epochs", type=int, default=50)
     p.add_argument("--patience", type=int, default=3, help="epochs without held-out improvement before stopping")
-    p.add_argument("--val-fraction", type=float, default=0.05, help="rows held out for early stopping")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="identities held out for early stopping")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--threads", type=int, default=1)

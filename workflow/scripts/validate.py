@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import logging
+import logging  # noqa: E402
 
-from ltc import cli
-from ltc.io import write_json
-from ltc.validate import validate_split
+from ltc import cli  # noqa: E402
+from ltc.io import write_json  # noqa: E402
+from ltc.validate import validate_split  # noqa: E402
 
 
 def main(args):

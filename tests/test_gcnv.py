@@ -1,0 +1,122 @@
+"""GCN-V pieces on a graph small enough to work by hand, checkpoint loading, training determinism."""
+import numpy as np
+import pytest
+import torch
+
+from ltc import DataError, confidence, gcn, thresholds
+from ltc.knn import knn_graph
+from ltc.synthetic import make_dataset
+
+# 4 vertices, k = 3 (self first), labels 0 0 1 1; dists = 1 - cosine
+IDS = np.array([[0, 1, 2], [1, 0, 3], [2, 3, 0], [3, 2, 1]])
+DISTS = np.array([[0, .2, .4], [0, .2, .5], [0, .1, .45], [0, .1, .5]])
+LABELS = np.array([0, 0, 1, 1])
+
+
+def test_supervised_confidence_by_hand():
+    # v0: 1 + .8 - .6 = 1.2; v1: 1 + .8 - .5 = 1.3; v2: 1 + .9 - .55 = 1.35; v3: 1 + .9 - .5 = 1.4
+    expected = np.array([1.2, 1.3, 1.35, 1.4]) / 1.4
+    np.testing.assert_allclose(confidence.supervised_confidence(IDS, DISTS, LABELS), expected, rtol=1e-6)
+
+
+def test_missing_neighbours_do_not_count():
+    ids = np.array([[0, 1, -1], [1, 0, -1]])
+    dists = np.array([[0, .5, np.inf], [0, .5, np.inf]])
+    np.testing.assert_allclose(confidence.supervised_confidence(ids, dists, np.array([3, 4])), [1, 1])
+
+
+def test_peaks_by_hand():
+    conf = np.array([1.2, 1.3, 1.35, 1.4])
+    peak, sim = confidence.peaks(IDS, DISTS, conf)
+    # v0 -> 1 (nearest, higher); v1 -> 3 (0 is lower); v2 -> 3; v3 is the top: no peak
+    assert peak.tolist() == [1, 3, 3, -1]
+    np.testing.assert_allclose(sim[:3], [.8, .5, .9])
+    assert sim[3] == -np.inf
+
+
+def test_equal_confidence_is_not_higher():
+    peak, _ = confidence.peaks(IDS, DISTS, np.ones(4))
+    assert peak.tolist() == [-1, -1, -1, -1]
+
+
+@pytest.mark.parametrize("tau,expected", [
+    (0.95, [0, 1, 2, 3]),
+    (0.85, [0, 1, 2, 2]),   # 2-3 (.9)
+    (0.8, [0, 0, 1, 1]),    # + 0-1 (.8, inclusive)
+    (0.5, [0, 0, 0, 0]),    # + 1-3 (.5)
+])
+def test_linking_threshold_by_hand(tau, expected):
+    conf = np.array([1.2, 1.3, 1.35, 1.4])
+    assert confidence.cluster(IDS, DISTS, conf, tau).tolist() == expected
+
+
+def test_adjacency_by_hand():
+    # th_sim .58 keeps 0->1 .8, 0->2 .6, 1->0 .8, 2->3 .9, 3->2 .9 (2->0 .55 and the .5 edges are dropped);
+    # symmetric by the larger weight (2-0 comes back as .6), self-loops 1, rows normalised.
+    adj = gcn.normalized_adjacency(IDS, DISTS, 0.58).toarray()
+    expected = np.array([[1, .8, .6, 0], [.8, 1, 0, 0], [.6, 0, 1, .9], [0, 0, .9, 1]])
+    np.testing.assert_allclose(adj, expected / expected.sum(1, keepdims=True), rtol=1e-6)
+
+
+def test_gcn_input_is_features_and_neighbour_mean():
+    feats = np.array([[3, 0], [0, 2], [1, 1], [0, -5]], dtype=np.float32)
+    adj = gcn.normalized_adjacency(IDS, DISTS, 0.58)
+    z = gcn.gcn_input(feats, adj)
+    unit = feats / np.linalg.norm(feats, axis=1, keepdims=True)
+    np.testing.assert_allclose(z, np.hstack([unit, adj.toarray() @ unit]), rtol=1e-5, atol=1e-6)
+
+
+def original_layout_state(dim=6, nhid=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    shapes = {"conv1.weight": (2 * dim, nhid), "conv1.bias": (nhid,), "classifier.0.weight": (nhid, nhid),
+              "classifier.0.bias": (nhid,), "classifier.1.weight": (nhid,), "classifier.2.weight": (1, nhid),
+              "classifier.2.bias": (1,)}
+    return {name: torch.randn(shape, generator=g) for name, shape in shapes.items()}
+
+
+def test_original_checkpoint_loads_and_predicts(tmp_path):
+    state = original_layout_state()
+    torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}, "meta": {"epoch": 80000}},
+               tmp_path / "latest.pth")
+    model = gcn.load_checkpoint(tmp_path / "latest.pth", dim=6)
+    z = np.random.default_rng(0).standard_normal((7, 12)).astype(np.float32)
+    conf, hidden = gcn.predict(model, z, device_name="cpu")
+    s = {k: v.numpy().astype(np.float64) for k, v in state.items()}
+    h = np.maximum(z @ s["conv1.weight"] + s["conv1.bias"], 0)
+    u = h @ s["classifier.0.weight"].T + s["classifier.0.bias"]
+    u = np.where(u > 0, u, s["classifier.1.weight"] * u)
+    np.testing.assert_allclose(hidden, h, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(conf, (u @ s["classifier.2.weight"].T + s["classifier.2.bias"]).ravel(), rtol=1e-4, atol=1e-5)
+    torch.save(state, tmp_path / "bare.pth")  # a bare state dict loads too
+    assert gcn.load_checkpoint(tmp_path / "bare.pth").conv1.weight.shape == (12, 5)
+
+
+def test_checkpoint_errors(tmp_path):
+    torch.save(original_layout_state(dim=6), tmp_path / "m.pth")
+    with pytest.raises(DataError, match="expects 6-D features but the data is 8-D"):
+        gcn.load_checkpoint(tmp_path / "m.pth", dim=8)
+    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(DataError, match="not a readable torch file"):
+        gcn.load_checkpoint(tmp_path / "junk.pth")
+    torch.save({"weight": torch.zeros(2)}, tmp_path / "other.pth")
+    with pytest.raises(DataError, match="no GCN-V weights"):
+        gcn.load_checkpoint(tmp_path / "other.pth")
+
+
+def test_sweep_picks_best_pairwise_f():
+    conf = np.array([1.2, 1.3, 1.35, 1.4])
+    peak, sim = confidence.peaks(IDS, DISTS, conf)
+    chosen, table = thresholds.sweep(lambda t: confidence.link_to_peaks(peak, sim, t), LABELS, np.array([.5, .8, .85, .95]))
+    assert chosen == 0.8 and [round(r["fscore"], 4) for r in table] == [0.5, 1.0, 0.6667, 0.0]
+
+
+def test_training_learns_and_is_deterministic():
+    feats, labels = make_dataset(30, 2, dim=32, seed=1)["train"]
+    ids, dists = knn_graph(feats, 10)
+    target = confidence.supervised_confidence(ids, dists, labels)
+    z = gcn.gcn_input(feats, gcn.normalized_adjacency(ids, dists, 0.0))
+    runs = [gcn.train(z, target, nhid=16, max_epochs=8, batch_size=64, seed=3, device_name="cpu") for _ in range(2)]
+    (model, curve), (again, _) = runs
+    assert curve[-1]["train_mse"] < curve[0]["train_mse"]
+    for (name, a), b in zip(model.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a, b), name

@@ -1,0 +1,26 @@
+#!/usr/bin/env python
+"""Choose the kNN-threshold method's similarity cut on a labelled split: sweep, keep the best pairwise F."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
+from ltc import cli, thresholds  # noqa: E402
+from ltc.io import load_knn, read_labels  # noqa: E402
+from ltc.methods import knn_cc  # noqa: E402
+
+
+def main(args):
+    ids, dists = load_knn(args.knn)
+    link_sims = 1.0 - dists[(ids >= 0) & (ids != ids[:, :1])]
+    thresholds.choose(lambda t: knn_cc.cluster(ids, dists, t), read_labels(args.labels), link_sims,
+                      "threshold", args.out, args.plot, args.labels)
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--knn", required=True, help="kNN .npz of the labelled split")
+    p.add_argument("--labels", required=True)
+    p.add_argument("--out", required=True, help="JSON with the chosen threshold and the sweep")
+    p.add_argument("--plot", required=True, help="PNG of F-score versus threshold")
+    cli.run(main, p.parse_args())
