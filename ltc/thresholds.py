@@ -56,10 +56,16 @@ def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path) ->
 
 def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_similarities: np.ndarray,
            name: str, json_path: str | Path, plot_path: str | Path, source: str) -> float:
-    """Sweep thresholds over the quantiles of ``link_similarities``, write the choice and the sweep as
-    JSON (``{name: t, "fscore": f, "split": source, "sweep": [...]}``) and a plot; return the choice."""
+    """Sweep thresholds over the quantiles of ``link_similarities``, then finely around the best; write
+    the choice and the sweep as JSON (``{name: t, "fscore": f, "split": source, "sweep": [...]}``) and a plot; return the choice."""
     from ltc.io import write_json
-    chosen, table = sweep(cluster_at, gt, candidates(link_similarities))
+    coarse = candidates(link_similarities)
+    chosen, table = sweep(cluster_at, gt, coarse)
+    i = int(np.searchsorted(coarse, chosen))  # refine between the best's neighbours on the coarse grid
+    fine = np.setdiff1d(np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, len(coarse) - 1)], 21).round(4), coarse)
+    _, refined = sweep(cluster_at, gt, fine)
+    table = sorted(table + refined, key=lambda row: row["threshold"])
+    chosen = max(table, key=lambda row: (row["fscore"], -row["threshold"]))["threshold"]
     best = next(row for row in table if row["threshold"] == chosen)
     log.info("%s = %.4f: pairwise F %.4f on %s", name, chosen, best["fscore"], source)
     write_json(json_path, {name: chosen, "fscore": best["fscore"], "split": source, "sweep": table})
