@@ -109,8 +109,11 @@ def test_gcnv_thresholds_do_not_retrain(demo):
 
 def test_two_runs_give_identical_outputs(demo, tmp_path):
     other = workdir(tmp_path)
+    for wd in (demo, other):
+        snakemake(wd, "results/demo/gcnv/pred_labels.meta", config=TINY_GCNV)
     snakemake(other, config=TINY)
-    for rel in ("data/features/demo_test.bin", "data/labels/demo_test.meta", "results/demo/knn_cc/pred_labels.meta"):
+    for rel in ("data/features/demo_test.bin", "data/labels/demo_test.meta", "results/demo/knn_cc/pred_labels.meta",
+                "results/demo/gcnv/test/confidence.npy", "results/demo/gcnv/pred_labels.meta"):
         assert (demo / rel).read_bytes() == (other / rel).read_bytes(), rel
     for a, b in zip(load_knn(demo / "results/demo/knn/test/faiss_k_10.npz"),
                     load_knn(other / "results/demo/knn/test/faiss_k_10.npz")):
@@ -173,6 +176,13 @@ def test_bad_input_stops_before_anything_is_built(tmp_path, break_it, needle):
     assert proc.returncode != 0 and needle in proc.stderr
     assert not (wd / "results/mine/validate").exists() or not list((wd / "results/mine/validate").iterdir())
     assert not (wd / "results/mine/knn").exists()
+
+
+def test_gcnv_model_from_another_dataset(demo):
+    config = with_(TINY_GCNV, datasets__other={"dim": 256, "test": {"name": "demo_test"}},
+                   datasets__other__methods={"gcnv": {"model_from": "demo"}})
+    jobs = planned_jobs(demo, config, "results/other/gcnv/fscore.txt")
+    assert "train_gcnv" not in jobs and "select_threshold_gcnv" not in jobs and jobs["infer_gcnv"] == 1
 
 
 def test_gcnv_without_train_split_says_what_to_set(tmp_path):

@@ -125,6 +125,11 @@ def gcnv_model(wildcards):
     if gcnv.get("checkpoint"):
         return gcnv["checkpoint"]
     if gcnv.get("model_from"):
+        if gcnv["model_from"] not in config["datasets"]:
+            raise WorkflowError(
+                f"methods.gcnv.model_from of dataset '{wildcards.ds}' names '{gcnv['model_from']}', "
+                f"which is not a configured dataset: name one with a train split."
+            )
         return f"results/{gcnv['model_from']}/gcnv/model.pt"
     if "train" not in config["datasets"][wildcards.ds]:
         raise WorkflowError(
