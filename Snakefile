@@ -16,6 +16,8 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/knn.smk"
 include: "workflow/rules/method_knn_cc.smk"
 include: "workflow/rules/method_gcnv.smk"
+include: "workflow/rules/method_gcne.smk"
+include: "workflow/rules/link_clustering.smk"
 include: "workflow/rules/evaluate.smk"
 
 

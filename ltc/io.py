@@ -134,6 +134,17 @@ def write_json(path: str | os.PathLike, obj) -> None:
     write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
+def save_links(path: str | os.PathLike, peer: np.ndarray, similarity: np.ndarray) -> None:
+    """Save each vertex's chosen link (peer id or -1, cosine similarity) as ``.npz``, atomically."""
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, peer=peer.astype(np.int64), similarity=similarity.astype(np.float32))
+
+
+def load_links(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(path) as npz:
+        return npz["peer"], npz["similarity"]
+
+
 def save_array(path: str | os.PathLike, array: np.ndarray) -> None:
     """Save one array as ``.npy``, atomically (read it back with ``np.load(path, mmap_mode="r")``)."""
     with atomic_output(path) as tmp, open(tmp, "wb") as f:

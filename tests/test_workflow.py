@@ -102,7 +102,7 @@ def test_gcnv_thresholds_do_not_retrain(demo):
     assert "method: gcnv" in (demo / "results/demo/fscore.txt").read_text()
     assert planned_jobs(demo, TINY_GCNV) == {}
     assert planned_jobs(demo, with_(TINY_GCNV, datasets__demo__methods__gcnv__tau_0=0.5)) == {
-        "cluster_gcnv": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
+        "cluster_links": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
     retrain = planned_jobs(demo, with_(TINY_GCNV, methods__gcnv__nhid=8))
     assert retrain["train_gcnv"] == 1 and retrain["infer_gcnv"] == 2
 
@@ -178,11 +178,21 @@ def test_bad_input_stops_before_anything_is_built(tmp_path, break_it, needle):
     assert not (wd / "results/mine/knn").exists()
 
 
+def test_gcne_runs_on_gcnv_features(demo):
+    config = with_(TINY_GCNV, methods__gcne={"k": 12, "nhid": 8, "train": {"max_epochs": 2}},
+                   datasets__demo__methods__gcne__nhid=8)
+    snakemake(demo, "results/demo/gcne/fscore.txt", config=config)
+    assert json.loads((demo / "results/demo/gcne/metrics.json").read_text())["method"] == "gcne"
+    assert (demo / "results/demo/gcnv/train/gcn_faiss_k_12.npz").exists()
+    assert planned_jobs(demo, with_(config, datasets__demo__methods__gcne__tau=0.7),
+                        "results/demo/gcne/fscore.txt") == {"cluster_links": 1, "evaluate": 1}
+
+
 def test_gcnv_model_from_another_dataset(demo):
     config = with_(TINY_GCNV, datasets__other={"dim": 256, "test": {"name": "demo_test"}},
                    datasets__other__methods={"gcnv": {"model_from": "demo"}})
     jobs = planned_jobs(demo, config, "results/other/gcnv/fscore.txt")
-    assert "train_gcnv" not in jobs and "select_threshold_gcnv" not in jobs and jobs["infer_gcnv"] == 1
+    assert "train_gcnv" not in jobs and "select_threshold_links" not in jobs and jobs["infer_gcnv"] == 1
 
 
 def test_gcnv_without_train_split_says_what_to_set(tmp_path):

@@ -27,6 +27,7 @@ wildcard_constraints:
     tag="|".join(FILE_TAG.values()),
     k=r"\d+",
     method="|".join(config["methods"]),
+    lmethod="gcnv|gcne",
 
 
 def script(name):
@@ -139,9 +140,32 @@ def gcnv_model(wildcards):
     return f"results/{wildcards.ds}/gcnv/model.pt"
 
 
-def gcnv_threshold_name(wildcards):
-    """GCN-V links on the input kNN with tau_0, or on the kNN of its GCN features with tau."""
-    return "tau" if gcnv_settings(wildcards)["use_gcn_feat"] else "tau_0"
+def link_threshold_name(wildcards):
+    """GCN-V links on the input kNN with tau_0, or on the kNN of its GCN features with tau; GCN-E with tau."""
+    if wildcards.lmethod == "gcnv" and not gcnv_settings(wildcards)["use_gcn_feat"]:
+        return "tau_0"
+    return "tau"
+
+
+def gcne_settings(wildcards):
+    return method_settings(wildcards, "gcne")
+
+
+def gcne_knn(wildcards, split=None):
+    """kNN (k from methods.gcne) of GCN-V's hidden features, on which GCN-E builds its subgraphs."""
+    split = split or wildcards.split
+    tag = FILE_TAG[knn_settings(wildcards)["method"]]
+    return f"results/{wildcards.ds}/gcnv/{split}/gcn_{tag}_k_{gcne_settings(wildcards)['k']}.npz"
+
+
+def gcne_model(wildcards):
+    source = gcne_settings(wildcards).get("model_from") or wildcards.ds
+    if source not in config["datasets"] or "train" not in config["datasets"][source]:
+        raise WorkflowError(
+            f"GCN-E for dataset '{wildcards.ds}' needs a dataset with a train split to learn from: "
+            f"add a train split or set methods.gcne.model_from to such a dataset."
+        )
+    return f"results/{source}/gcne/model.pt"
 
 
 def gcnv_link_knn(wildcards, split=None):

@@ -1,6 +1,6 @@
 # GCN-V (Yang et al., CVPR 2020): train on the labelled train split, predict vertex confidences,
-# link each vertex to its nearest more-confident neighbour above a threshold (optionally on the kNN
-# of the GCN's hidden features), threshold chosen on the train split when set to `auto`.
+# link each vertex to its nearest more-confident neighbour (optionally on the kNN of the GCN's hidden
+# features); link_clustering.smk keeps the links above a threshold and takes components.
 
 
 rule train_gcnv:
@@ -86,57 +86,22 @@ use rule knn as knn_gcn_features with:
         "results/{ds}/benchmarks/knn_gcn_features_{split}_{tag}_k_{k}.tsv"
 
 
-rule select_threshold_gcnv:
+rule links_gcnv:
     input:
-        confidence="results/{ds}/gcnv/train/confidence.npy",
-        knn=lambda wc: gcnv_link_knn(wc, "train"),
-        labels=lambda wc: split_of(wc, "train").labels,
-        script=script("select_threshold_gcnv.py"),
-        package=package("confidence.py", "graph.py", "thresholds.py", "metrics.py"),
+        confidence="results/{ds}/gcnv/{split}/confidence.npy",
+        knn=gcnv_link_knn,
+        script=script("links_gcnv.py"),
+        package=package("confidence.py"),
     output:
-        json="results/{ds}/gcnv/threshold.json",
-        plot=report(
-            "results/{ds}/gcnv/threshold_sweep.png",
-            caption="../report/threshold_sweep.rst",
-            category="GCN-V",
-        ),
-    params:
-        name=gcnv_threshold_name,
+        "results/{ds}/gcnv/{split}/links.npz",
     conda:
         ENV
     log:
-        "results/{ds}/logs/select_threshold_gcnv.log",
+        "results/{ds}/logs/links_gcnv_{split}.log",
     benchmark:
-        "results/{ds}/benchmarks/select_threshold_gcnv.tsv"
+        "results/{ds}/benchmarks/links_gcnv_{split}.tsv"
     threads: 1
     resources:
         mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
     shell:
-        "python {input.script} --confidence {input.confidence} --knn {input.knn} --labels {input.labels}"
-        " --name {params.name} --out {output.json} --plot {output.plot} --log {log}"
-
-
-rule cluster_gcnv:
-    input:
-        confidence="results/{ds}/gcnv/test/confidence.npy",
-        knn=lambda wc: gcnv_link_knn(wc, "test"),
-        threshold=lambda wc: threshold_file(wc, "gcnv", gcnv_threshold_name(wc)),
-        script=script("cluster_gcnv.py"),
-        package=package("confidence.py", "graph.py"),
-    output:
-        "results/{ds}/gcnv/pred_labels.meta",
-    params:
-        threshold=lambda wc: chosen_threshold(wc, "gcnv", gcnv_threshold_name(wc)),
-        name=gcnv_threshold_name,
-    conda:
-        ENV
-    log:
-        "results/{ds}/logs/cluster_gcnv.log",
-    benchmark:
-        "results/{ds}/benchmarks/cluster_gcnv.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
-    shell:
-        "python {input.script} --confidence {input.confidence} --knn {input.knn} --threshold {params.threshold}"
-        " --name {params.name} --out {output} --log {log}"
+        "python {input.script} --confidence {input.confidence} --knn {input.knn} --out {output} --log {log}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Cluster by GCN-V confidences: link each vertex to its nearest more-confident kNN neighbour if similar enough."""
+"""Cluster from links (GCN-V or GCN-E): keep links with similarity >= the threshold, take components."""
 import sys
 from pathlib import Path
 
@@ -7,25 +7,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 
 import logging  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 from ltc import cli, confidence, thresholds  # noqa: E402
-from ltc.io import load_knn, write_labels  # noqa: E402
+from ltc.io import load_links, write_labels  # noqa: E402
 
 
 def main(args):
     tau = thresholds.read_choice(args.threshold, args.name) if args.threshold.endswith(".json") else float(args.threshold)
-    ids, dists = load_knn(args.knn)
-    labels = confidence.cluster(ids, dists, np.load(args.confidence), tau)
+    labels = confidence.link_to_peaks(*load_links(args.links), tau)
     logging.getLogger("ltc").info("%s %.4f: %d clusters over %d points", args.name, tau, labels.max() + 1, len(labels))
     write_labels(args.out, labels)
 
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
-    p.add_argument("--confidence", required=True, help="confidences (.npy)")
-    p.add_argument("--knn", required=True, help="kNN .npz used for linking (features or GCN features)")
-    p.add_argument("--threshold", required=True, help="a number, or a JSON file from select_threshold_gcnv.py")
+    p.add_argument("--links", required=True, help="links (.npz: peer, similarity)")
+    p.add_argument("--threshold", required=True, help="a number, or a JSON file from select_threshold_links.py")
     p.add_argument("--name", choices=["tau_0", "tau"], default="tau_0")
     p.add_argument("--out", required=True, help="predicted labels (.meta) to write")
     cli.run(main, p.parse_args())

@@ -1,0 +1,206 @@
+"""GCN-E (Yang et al., CVPR 2020): connectivity between a vertex and its more-confident neighbours.
+
+For a vertex v, its candidate set is its kNN neighbours (on GCN-V's hidden features, k=160) with
+higher GCN-V confidence. A vertex with one candidate, or among the ``ignore_ratio`` least confident
+vertices, simply links to its nearest candidate (as GCN-V does). For every other vertex, GCN-E sees
+the subgraph of its candidates: node features are the directions ``h_u - h_v``, edges the kNN graph's
+(symmetric, self-loops, row-normalised within the subgraph), and four graph convolutions
+(nhid, nhid, nhid/2, nhid/2) and a classifier predict for each candidate whether it is the same
+identity as v. v links to the candidate with the highest predicted connectivity, if their similarity
+is >= tau; clusters are the connected components.
+
+Subgraphs are batched as padded dense tensors (B x K x ...) with masks; sub-adjacencies are read
+from the sparse graph for a whole batch at once.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import time
+
+import numpy as np
+import torch
+from scipy import sparse
+from torch import nn
+from tqdm import tqdm
+
+from ltc.graph import knn_edges
+
+log = logging.getLogger(__name__)
+
+
+def symmetric_graph(ids: np.ndarray, dists: np.ndarray, th_sim: float) -> sparse.csr_matrix:
+    """kNN edges with similarity >= th_sim, symmetric by the larger weight, with self-loops of weight 1."""
+    n = len(ids)
+    src, dst, sims = knn_edges(ids, dists, th_sim)
+    graph = sparse.csr_matrix((sims.astype(np.float32), (src, dst)), shape=(n, n))
+    return (graph.maximum(graph.T) + sparse.identity(n, dtype=np.float32, format="csr")).tocsr()
+
+
+def candidate_sets(ids: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Mask (N x K) of each vertex's kNN neighbours with strictly higher confidence."""
+    safe = np.where(ids >= 0, ids, 0)
+    return (ids >= 0) & (confidence[safe] > confidence[:, None])
+
+
+def gcne_vertices(ids: np.ndarray, confidence: np.ndarray, ignore_ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate mask, which vertices GCN-E decides for): two or more candidates and not among the
+    ``ignore_ratio`` least confident vertices."""
+    mask = candidate_sets(ids, confidence)
+    ignored = np.zeros(len(ids), dtype=bool)
+    n_ignored = int(len(ids) * ignore_ratio)
+    if n_ignored:
+        ignored[np.argsort(confidence, kind="stable")[:n_ignored]] = True
+    return mask, (mask.sum(axis=1) >= 2) & ~ignored
+
+
+def subgraphs(vertices: np.ndarray, ids: np.ndarray, mask: np.ndarray, graph: sparse.csr_matrix,
+              feats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Padded subgraphs of ``vertices``: (candidate ids B x K, valid mask B x K, node features
+    B x K x d = feats[candidate] - feats[vertex], row-normalised adjacency B x K x K)."""
+    b, k = len(vertices), ids.shape[1]
+    valid = mask[vertices]
+    # candidates first (in kNN order), padding after
+    order = np.argsort(~valid, axis=1, kind="stable")
+    valid = np.take_along_axis(valid, order, axis=1)
+    cand = np.where(valid, np.take_along_axis(ids[vertices], order, axis=1), 0)
+    x = (feats[cand] - feats[vertices][:, None, :]) * valid[..., None]
+    # sub-adjacency: rows of the graph for every candidate, kept where the column is a candidate of the same vertex
+    rows = graph[cand.ravel()].tocoo()
+    block = rows.row // k
+    n = graph.shape[0]
+    slot_keys = (np.repeat(np.arange(b, dtype=np.int64), k) * n + cand.ravel())[valid.ravel()]
+    slot_of = np.flatnonzero(valid.ravel())
+    sort = np.argsort(slot_keys)
+    slot_keys, slot_of = slot_keys[sort], slot_of[sort]
+    want = block.astype(np.int64) * n + rows.col
+    pos = np.minimum(np.searchsorted(slot_keys, want), len(slot_keys) - 1)
+    hit = (slot_keys[pos] == want) & valid.ravel()[rows.row]
+    adj = np.zeros((b, k, k), dtype=np.float32)
+    adj[block[hit], rows.row[hit] % k, slot_of[pos[hit]] % k] = rows.data[hit]
+    total = adj.sum(axis=2, keepdims=True)
+    adj = np.divide(adj, total, out=np.zeros_like(adj), where=total > 0)
+    return cand, valid, x.astype(np.float32), adj
+
+
+class DenseGraphConv(nn.Module):
+    """ReLU([x, A x] @ weight + bias) on a batch of padded subgraphs (x: B x K x d, A: B x K x K)."""
+
+    def __init__(self, in_dim: int, out_dim: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(2 * in_dim, out_dim))
+        self.bias = nn.Parameter(torch.zeros(out_dim))
+        nn.init.xavier_uniform_(self.weight)
+
+    def forward(self, x: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        return torch.relu(torch.cat([x, torch.bmm(adj, x)], dim=-1) @ self.weight + self.bias)
+
+
+class GCNE(nn.Module):
+    """GCN-E: four graph convolutions, then Linear -> PReLU -> Linear(2): per-candidate logits."""
+
+    def __init__(self, dim: int, nhid: int = 512):
+        super().__init__()
+        half = nhid // 2
+        self.conv1 = DenseGraphConv(dim, nhid)
+        self.conv2 = DenseGraphConv(nhid, nhid)
+        self.conv3 = DenseGraphConv(nhid, half)
+        self.conv4 = DenseGraphConv(half, half)
+        self.classifier = nn.Sequential(nn.Linear(half, half), nn.PReLU(half), nn.Linear(half, 2))
+
+    def forward(self, x: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
+            x = conv(x, adj)
+        return self.classifier(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:2], 2)
+
+
+def _batches(vertices: np.ndarray, batch_size: int, rng: np.random.Generator | None = None):
+    order = rng.permutation(vertices) if rng is not None else vertices
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]
+
+
+def train(feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.ndarray, labels: np.ndarray, *,
+          th_sim: float = 0.0, ignore_ratio: float = 0.7, nhid: int = 512, lr: float = 1e-3,
+          weight_decay: float = 1e-5, batch_size: int = 64, max_epochs: int = 20, patience: int = 2,
+          val_fraction: float = 0.1, seed: int = 0) -> tuple[GCNE, list[dict]]:
+    """Fit GCN-E on a labelled split (feats: GCN-V hidden features, unit rows; kNN on them; GCN-V
+    confidences). Cross-entropy of "same identity as the centre" over every candidate; early stopping
+    on held-out identities. Returns the model and the loss curve."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    graph = symmetric_graph(ids, dists, th_sim)
+    mask, decide = gcne_vertices(ids, confidence, ignore_ratio)
+    vertices = np.flatnonzero(decide)
+    names = np.unique(labels[vertices])
+    held_out = np.isin(labels[vertices], rng.choice(names, max(1, int(round(val_fraction * len(names)))), replace=False))
+    val_v, train_v = vertices[held_out], vertices[~held_out]
+    log.info("GCN-E: %d training subgraphs, %d held out", len(train_v), len(val_v))
+    model = GCNE(feats.shape[1], nhid)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+    def loss_of(batch):
+        cand, valid, x, adj = subgraphs(batch, ids, mask, graph, feats)
+        target = torch.from_numpy((labels[cand] == labels[batch][:, None]).astype(np.int64))
+        logits = model(torch.from_numpy(x), torch.from_numpy(adj))
+        keep = torch.from_numpy(valid)
+        return nn.functional.cross_entropy(logits[keep], target[keep]), int(keep.sum())
+
+    best, best_state, history, waited = np.inf, None, [], 0
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        total = count = 0
+        for batch in tqdm(list(_batches(train_v, batch_size, rng)), desc=f"gcn-e epoch {epoch}", unit="batch", leave=False):
+            loss, n = loss_of(batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total, count = total + loss.item() * n, count + n
+        model.eval()
+        with torch.no_grad():
+            parts = [loss_of(b) for b in _batches(val_v, batch_size)]
+        val_loss = sum(loss.item() * n for loss, n in parts) / max(1, sum(n for _, n in parts))
+        history.append({"epoch": epoch, "train_loss": total / max(1, count), "val_loss": val_loss,
+                        "seconds": round(time.perf_counter() - start, 2)})
+        log.info("GCN-E epoch %d: train loss %.5f, held-out loss %.5f", epoch, history[-1]["train_loss"], val_loss)
+        if val_loss < best:
+            best, best_state, waited = val_loss, copy.deepcopy(model.state_dict()), 0
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    model.load_state_dict(best_state)
+    return model, history
+
+
+@torch.no_grad()
+def links(model: GCNE, feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.ndarray, *,
+          th_sim: float = 0.0, ignore_ratio: float = 0.8, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Each vertex's chosen peer (-1 if it has no candidate) and their similarity: its nearest candidate,
+    or, for GCN-E vertices, the candidate GCN-E finds most connected. Cluster with
+    :func:`ltc.confidence.link_to_peaks`."""
+    graph = symmetric_graph(ids, dists, th_sim)
+    mask, decide = gcne_vertices(ids, confidence, ignore_ratio)
+    choice = np.where(mask.any(axis=1), mask.argmax(axis=1), -1)
+    model.eval()
+    for batch in tqdm(list(_batches(np.flatnonzero(decide), batch_size)), desc="gcn-e inference", unit="batch"):
+        _, valid, x, adj = subgraphs(batch, ids, mask, graph, feats)
+        prob = torch.softmax(model(torch.from_numpy(x), torch.from_numpy(adj)), dim=-1)[..., 1].numpy()
+        best_slot = np.where(valid, prob, -np.inf).argmax(axis=1)
+        # slots hold the candidates in kNN order: map the slot back to its column in the kNN row
+        columns = np.argsort(~mask[batch], axis=1, kind="stable")
+        choice[batch] = columns[np.arange(len(batch)), best_slot]
+    rows = np.arange(len(ids))
+    safe = np.maximum(choice, 0)
+    peer = np.where(choice >= 0, ids[rows, safe], -1)
+    sim = np.where(choice >= 0, 1.0 - dists[rows, safe], -np.inf)
+    return peer, sim
+
+
+def load_checkpoint(path) -> GCNE:
+    """Load a GCN-E checkpoint written by :func:`ltc.gcn.save_checkpoint` (meta holds dim and nhid)."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    model = GCNE(ckpt["meta"]["dim"], ckpt["meta"]["nhid"])
+    model.load_state_dict(ckpt["state_dict"])
+    return model

@@ -1,0 +1,49 @@
+"""GCN-E pieces by hand: candidate sets, which vertices GCN-E decides, subgraphs, links."""
+import numpy as np
+import torch
+
+from ltc import gcne
+
+# 5 vertices, k = 4 (self first); dists = 1 - cosine
+IDS = np.array([[0, 1, 2, 3], [1, 0, 2, 4], [2, 1, 0, 3], [3, 2, 0, -1], [4, 1, 3, 2]])
+DISTS = np.array([[0, .1, .2, .3], [0, .1, .15, .4], [0, .15, .2, .25], [0, .25, .3, np.inf], [0, .4, .5, .6]])
+CONF = np.array([0.1, 0.5, 0.9, 0.3, 0.2])
+
+
+def test_candidate_sets_by_hand():
+    mask = gcne.candidate_sets(IDS, CONF)
+    # v0 (.1): 1 (.5), 2 (.9), 3 (.3) higher; v1 (.5): 2; v2 (.9): none; v3 (.3): 2; v4 (.2): 1, 3, 2
+    assert mask.tolist() == [[False, True, True, True], [False, False, True, False], [False] * 4,
+                             [False, True, False, False], [False, True, True, True]]
+
+
+def test_gcne_decides_for_confident_vertices_with_several_candidates():
+    _, decide = gcne.gcne_vertices(IDS, CONF, ignore_ratio=0.0)
+    assert decide.tolist() == [True, False, False, False, True]
+    _, decide = gcne.gcne_vertices(IDS, CONF, ignore_ratio=0.2)  # the least confident (v0) is ignored
+    assert decide.tolist() == [False, False, False, False, True]
+
+
+def test_subgraph_by_hand():
+    mask, _ = gcne.gcne_vertices(IDS, CONF, 0.0)
+    graph = gcne.symmetric_graph(IDS, DISTS, 0.0)
+    feats = np.eye(5, dtype=np.float32)
+    cand, valid, x, adj = gcne.subgraphs(np.array([0, 1]), IDS, mask, graph, feats)
+    assert cand.tolist() == [[1, 2, 3, 0], [2, 0, 0, 0]] and valid.tolist() == [[1, 1, 1, 0], [1, 0, 0, 0]]
+    np.testing.assert_allclose(x[0, 0], feats[1] - feats[0])
+    np.testing.assert_allclose(x[0, 3], 0)
+    # among 1, 2, 3: edges 1-2 (.85), 2-3 (.75), no 1-3; self-loops 1; rows normalised
+    w = np.array([[1, .85, 0], [.85, 1, .75], [0, .75, 1]])
+    np.testing.assert_allclose(adj[0, :3, :3], w / w.sum(1, keepdims=True), rtol=1e-6)
+    assert adj[0, 3].sum() == 0 and adj[1, 0, 0] == 1
+
+
+def test_links_pick_the_most_connected_candidate():
+    model = gcne.GCNE(5, 4)
+    torch.manual_seed(0)
+    peer, sim = gcne.links(model, np.eye(5, dtype=np.float32), IDS, DISTS, CONF, ignore_ratio=0.0)
+    # v1, v3: single candidate 2; v2: none; v0, v4: one of their candidates, with its similarity
+    assert peer[1] == 2 and peer[3] == 2 and peer[2] == -1 and sim[2] == -np.inf
+    assert peer[0] in (1, 2, 3) and peer[4] in (1, 2, 3)
+    row = list(IDS[0]).index(peer[0])
+    assert np.isclose(sim[0], 1 - DISTS[0, row])

@@ -1,0 +1,24 @@
+#!/usr/bin/env python
+"""GCN-V links: each vertex's nearest kNN neighbour of higher predicted confidence, and their similarity."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
+import numpy as np  # noqa: E402
+
+from ltc import cli, confidence  # noqa: E402
+from ltc.io import load_knn, save_links  # noqa: E402
+
+
+def main(args):
+    ids, dists = load_knn(args.knn)
+    save_links(args.out, *confidence.peaks(ids, dists, np.load(args.confidence)))
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--confidence", required=True, help="confidences (.npy) from infer_gcnv.py")
+    p.add_argument("--knn", required=True, help="kNN .npz used for linking (features or GCN features)")
+    p.add_argument("--out", required=True, help="links (.npz: peer, similarity) to write")
+    cli.run(main, p.parse_args())

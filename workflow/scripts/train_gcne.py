@@ -1,0 +1,50 @@
+#!/usr/bin/env python
+"""Train GCN-E on a labelled split, from GCN-V's hidden features, their kNN and GCN-V's confidences."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from ltc import cli, gcn, gcne  # noqa: E402
+from ltc.io import load_knn, read_labels, write_text  # noqa: E402
+from ltc.knn import normalized  # noqa: E402
+
+
+def main(args):
+    torch.set_num_threads(args.threads)
+    feats = normalized(np.load(args.features, mmap_mode="r"))
+    ids, dists = load_knn(args.knn)
+    model, curve = gcne.train(feats, ids, dists, np.load(args.confidence), read_labels(args.labels),
+                              th_sim=args.th_sim, ignore_ratio=args.ignore_ratio, nhid=args.nhid, lr=args.lr,
+                              weight_decay=args.weight_decay, batch_size=args.batch_size,
+                              max_epochs=args.max_epochs, patience=args.patience,
+                              val_fraction=args.val_fraction, seed=args.seed)
+    gcn.save_checkpoint(model, args.out, {"dim": feats.shape[1], "nhid": args.nhid, "epochs": len(curve)})
+    rows = ["epoch\ttrain_loss\tval_loss\tseconds"] + [
+        f"{r['epoch']}\t{r['train_loss']:.6f}\t{r['val_loss']:.6f}\t{r['seconds']}" for r in curve]
+    write_text(args.curve, "\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--features", required=True, help="GCN-V hidden features (.npy) of the train split")
+    p.add_argument("--knn", required=True, help="kNN .npz of those features (k=160 in the paper)")
+    p.add_argument("--confidence", required=True, help="GCN-V confidences (.npy) of the train split")
+    p.add_argument("--labels", required=True)
+    p.add_argument("--th-sim", type=float, default=0.0)
+    p.add_argument("--ignore-ratio", type=float, default=0.7, help="least confident fraction left to GCN-V's rule")
+    p.add_argument("--nhid", type=int, default=512)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-5)
+    p.add_argument("--batch-size", type=int, default=64, help="subgraphs per step")
+    p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--patience", type=int, default=2)
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="checkpoint (.pt) to write")
+    p.add_argument("--curve", required=True, help="loss curve (.tsv) to write")
+    cli.run(main, p.parse_args())
