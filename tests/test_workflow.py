@@ -189,6 +189,7 @@ def test_gcne_runs_on_gcnv_features(demo):
 
 
 def test_gcnv_model_from_another_dataset(demo):
+    snakemake(demo, "results/demo/gcnv/model.pt", config=TINY_GCNV)
     config = with_(TINY_GCNV, datasets__other={"dim": 256, "test": {"name": "demo_test"}},
                    datasets__other__methods={"gcnv": {"model_from": "demo"}})
     jobs = planned_jobs(demo, config, "results/other/gcnv/fscore.txt")
