@@ -26,7 +26,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ltc import DataError
-from ltc.graph import knn_edges
+from ltc.graph import symmetric_graph
 from ltc.knn import normalized
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,7 @@ log = logging.getLogger(__name__)
 
 def normalized_adjacency(ids: np.ndarray, dists: np.ndarray, th_sim: float) -> sparse.csr_matrix:
     """Row-normalised symmetric kNN adjacency with self-loops (weights = cosine similarity)."""
-    n = len(ids)
-    src, dst, sims = knn_edges(ids, dists, th_sim)
-    adj = sparse.csr_matrix((sims.astype(np.float32), (src, dst)), shape=(n, n))
-    adj = adj.maximum(adj.T) + sparse.identity(n, dtype=np.float32, format="csr")
+    adj = symmetric_graph(ids, dists, th_sim)
     inv_degree = 1.0 / np.asarray(adj.sum(axis=1)).ravel()
     return sparse.diags(inv_degree.astype(np.float32)) @ adj
 
@@ -83,6 +80,26 @@ class GCNV(nn.Module):
         return self.classifier(hidden).squeeze(1), hidden
 
 
+class EarlyStopping:
+    """Keeps the weights of the epoch with the lowest held-out loss; says when ``patience`` epochs in a
+    row brought no improvement."""
+
+    def __init__(self, model: nn.Module, patience: int):
+        self.model, self.patience = model, patience
+        self.best, self.best_state, self.waited = np.inf, None, 0
+
+    def should_stop(self, val_loss: float) -> bool:
+        if val_loss < self.best:
+            self.best, self.best_state, self.waited = val_loss, copy.deepcopy(self.model.state_dict()), 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore_best(self) -> nn.Module:
+        self.model.load_state_dict(self.best_state)
+        return self.model
+
+
 def device(name: str = "auto") -> torch.device:
     """CUDA when present (for ``auto``), CPU otherwise."""
     if name == "auto":
@@ -112,7 +129,7 @@ def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *
     y_all = torch.from_numpy(np.ascontiguousarray(target, dtype=np.float32)).to(dev)
     model = GCNV(z.shape[1] // 2, nhid).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    best, best_state, history, waited = np.inf, None, [], 0
+    stopper, history = EarlyStopping(model, patience), []
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
         model.train()
@@ -129,15 +146,10 @@ def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *
         history.append({"epoch": epoch, "train_mse": total / len(train_rows), "val_mse": val_loss,
                         "seconds": round(time.perf_counter() - start, 2)})
         log.info("epoch %d: train mse %.5f, held-out mse %.5f", epoch, history[-1]["train_mse"], val_loss)
-        if val_loss < best:
-            best, best_state, waited = val_loss, copy.deepcopy(model.state_dict()), 0
-        else:
-            waited += 1
-            if waited >= patience:
-                log.info("no improvement for %d epochs: stopping, keeping epoch %d", patience, epoch - patience)
-                break
-    model.load_state_dict(best_state)
-    return model.cpu(), history
+        if stopper.should_stop(val_loss):
+            log.info("no improvement for %d epochs: stopping, keeping epoch %d", patience, epoch - patience)
+            break
+    return stopper.restore_best().cpu(), history
 
 
 @torch.no_grad()

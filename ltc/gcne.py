@@ -14,7 +14,6 @@ from the sparse graph for a whole batch at once.
 """
 from __future__ import annotations
 
-import copy
 import logging
 import time
 
@@ -24,17 +23,10 @@ from scipy import sparse
 from torch import nn
 from tqdm import tqdm
 
-from ltc.graph import knn_edges
+from ltc.gcn import EarlyStopping, GraphConv
+from ltc.graph import symmetric_graph
 
 log = logging.getLogger(__name__)
-
-
-def symmetric_graph(ids: np.ndarray, dists: np.ndarray, th_sim: float) -> sparse.csr_matrix:
-    """kNN edges with similarity >= th_sim, symmetric by the larger weight, with self-loops of weight 1."""
-    n = len(ids)
-    src, dst, sims = knn_edges(ids, dists, th_sim)
-    graph = sparse.csr_matrix((sims.astype(np.float32), (src, dst)), shape=(n, n))
-    return (graph.maximum(graph.T) + sparse.identity(n, dtype=np.float32, format="csr")).tocsr()
 
 
 def candidate_sets(ids: np.ndarray, confidence: np.ndarray) -> np.ndarray:
@@ -83,17 +75,11 @@ def subgraphs(vertices: np.ndarray, ids: np.ndarray, mask: np.ndarray, graph: sp
     return cand, valid, x.astype(np.float32), adj
 
 
-class DenseGraphConv(nn.Module):
-    """ReLU([x, A x] @ weight + bias) on a batch of padded subgraphs (x: B x K x d, A: B x K x K)."""
-
-    def __init__(self, in_dim: int, out_dim: int):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(2 * in_dim, out_dim))
-        self.bias = nn.Parameter(torch.zeros(out_dim))
-        nn.init.xavier_uniform_(self.weight)
+class DenseGraphConv(GraphConv):
+    """GraphConv on a batch of padded subgraphs (x: B x K x d, A: B x K x K, row-normalised)."""
 
     def forward(self, x: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
-        return torch.relu(torch.cat([x, torch.bmm(adj, x)], dim=-1) @ self.weight + self.bias)
+        return super().forward(torch.cat([x, torch.bmm(adj, x)], dim=-1))
 
 
 class GCNE(nn.Module):
@@ -146,7 +132,7 @@ def train(feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.
         keep = torch.from_numpy(valid)
         return nn.functional.cross_entropy(logits[keep], target[keep]), int(keep.sum())
 
-    best, best_state, history, waited = np.inf, None, [], 0
+    stopper, history = EarlyStopping(model, patience), []
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
         model.train()
@@ -164,14 +150,9 @@ def train(feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.
         history.append({"epoch": epoch, "train_loss": total / max(1, count), "val_loss": val_loss,
                         "seconds": round(time.perf_counter() - start, 2)})
         log.info("GCN-E epoch %d: train loss %.5f, held-out loss %.5f", epoch, history[-1]["train_loss"], val_loss)
-        if val_loss < best:
-            best, best_state, waited = val_loss, copy.deepcopy(model.state_dict()), 0
-        else:
-            waited += 1
-            if waited >= patience:
-                break
-    model.load_state_dict(best_state)
-    return model, history
+        if stopper.should_stop(val_loss):
+            break
+    return stopper.restore_best(), history
 
 
 @torch.no_grad()

@@ -29,3 +29,12 @@ def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     order = np.empty(len(first_seen), dtype=np.int64)
     order[np.argsort(first_seen)] = np.arange(len(first_seen))
     return order[labels]
+
+
+def symmetric_graph(ids: np.ndarray, dists: np.ndarray, min_similarity: float) -> sparse.csr_matrix:
+    """Sparse N x N graph of the kNN edges with similarity >= ``min_similarity`` (weight = similarity),
+    made symmetric by the larger of the two directions, with self-loops of weight 1."""
+    n = len(ids)
+    src, dst, sims = knn_edges(ids, dists, min_similarity)
+    graph = sparse.csr_matrix((sims.astype(np.float32), (src, dst)), shape=(n, n))
+    return (graph.maximum(graph.T) + sparse.identity(n, dtype=np.float32, format="csr")).tocsr()

@@ -3,6 +3,7 @@ import numpy as np
 import torch
 
 from ltc import gcne
+from ltc.graph import symmetric_graph
 
 # 5 vertices, k = 4 (self first); dists = 1 - cosine
 IDS = np.array([[0, 1, 2, 3], [1, 0, 2, 4], [2, 1, 0, 3], [3, 2, 0, -1], [4, 1, 3, 2]])
@@ -26,7 +27,7 @@ def test_gcne_decides_for_confident_vertices_with_several_candidates():
 
 def test_subgraph_by_hand():
     mask, _ = gcne.gcne_vertices(IDS, CONF, 0.0)
-    graph = gcne.symmetric_graph(IDS, DISTS, 0.0)
+    graph = symmetric_graph(IDS, DISTS, 0.0)
     feats = np.eye(5, dtype=np.float32)
     cand, valid, x, adj = gcne.subgraphs(np.array([0, 1]), IDS, mask, graph, feats)
     assert cand.tolist() == [[1, 2, 3, 0], [2, 0, 0, 0]] and valid.tolist() == [[1, 1, 1, 0], [1, 0, 0, 0]]
