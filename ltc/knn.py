@@ -75,13 +75,14 @@ def build_index(feats: np.ndarray, method: str, *, nlist: int | str = "auto", np
     n, dim = feats.shape
     if method == "ivf":
         nlist = auto_nlist(n) if nlist == "auto" else int(nlist)
-        quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.cp.seed = seed
         n_train = min(n, 32 * nlist)
         sample = np.sort(np.random.default_rng(seed).choice(n, n_train, replace=False))
         log.info("ivf: training %d cells on %d points", nlist, n_train)
-        index.train(normalized(feats[sample]))
+        # cells: spherical k-means by BLAS GEMM; cell lookup: an HNSW graph over the centroids (no BLAS)
+        quantizer = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        quantizer.hnsw.efSearch = max(64, 2 * int(nprobe))
+        quantizer.add(spherical_kmeans(normalized(feats[sample]), nlist, seed=seed))
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.nprobe = min(int(nprobe), nlist)
     elif method == "hnsw":
         index = faiss.IndexHNSWFlat(dim, int(hnsw_m), faiss.METRIC_INNER_PRODUCT)
