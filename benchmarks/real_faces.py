@@ -48,7 +48,8 @@ def main() -> None:
     p.add_argument("--cores", type=int, default=2)
     args = p.parse_args()
     config = {"datasets": {name: split_halves(name) for name in args.names},
-              "methods": {"knn_cc": {"threshold": "auto"}, "gcnv": {"tau_0": "auto", "tau": "auto"}}}
+              "methods": {"knn_cc": {"threshold": "auto"}, "gcnv": {"tau_0": "auto", "tau": "auto"},
+                          "gcne": {"tau": "auto"}}}
     config_path = OUT / "real_faces.yaml"
     config_path.write_text(yaml.safe_dump(config))
     targets = [f"results/{n}/{m}/metrics.json" for n in args.names for m in args.methods]
