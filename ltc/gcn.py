@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from ltc import DataError
 from ltc.graph import symmetric_graph
+from ltc.io import atomic_output
 from ltc.knn import normalized
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,9 @@ def normalized_adjacency(ids: np.ndarray, dists: np.ndarray, th_sim: float) -> s
     return sparse.diags(inv_degree.astype(np.float32)) @ adj
 
 
-def gcn_input(feats: np.ndarray, adj: sparse.csr_matrix, batch_size: int = 65536) -> np.ndarray:
+def gcn_input(feats: np.ndarray, adj: sparse.csr_matrix) -> np.ndarray:
     """``[X, A X]`` (N x 2D float32) for L2-normalised features X."""
-    x = np.empty((len(feats), feats.shape[1]), dtype=np.float32)
-    for start in range(0, len(feats), batch_size):
-        x[start:start + batch_size] = normalized(feats[start:start + batch_size])
+    x = normalized(feats)
     adj = adj.tocsr()
     with warnings.catch_warnings():  # "sparse CSR support is in beta": it is exact for this product
         warnings.simplefilter("ignore", UserWarning)
@@ -177,7 +176,6 @@ def predict(model: GCNV, z: np.ndarray, batch_size: int = 65536,
 
 def save_checkpoint(model: GCNV, path: str | Path, meta: dict) -> None:
     """Save as ``{"state_dict": ..., "meta": ...}`` (the layout the original project writes)."""
-    from ltc.io import atomic_output
     with atomic_output(path) as tmp:
         torch.save({"state_dict": model.state_dict(), "meta": meta}, tmp)
 

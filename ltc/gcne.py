@@ -57,19 +57,20 @@ def subgraphs(vertices: np.ndarray, ids: np.ndarray, mask: np.ndarray, graph: sp
     valid = np.take_along_axis(valid, order, axis=1)
     cand = np.where(valid, np.take_along_axis(ids[vertices], order, axis=1), 0)
     x = (feats[cand] - feats[vertices][:, None, :]) * valid[..., None]
-    # sub-adjacency: rows of the graph for every candidate, kept where the column is a candidate of the same vertex
-    rows = graph[cand.ravel()].tocoo()
-    block = rows.row // k
+    # sub-adjacency: graph rows of the candidates, kept where the column is a candidate of the same vertex
+    slots = np.flatnonzero(valid.ravel())  # flat (vertex, slot) positions of real candidates
+    rows = graph[cand.ravel()[slots]].tocoo()
+    row_slot = slots[rows.row]
+    block = row_slot // k
     n = graph.shape[0]
-    slot_keys = (np.repeat(np.arange(b, dtype=np.int64), k) * n + cand.ravel())[valid.ravel()]
-    slot_of = np.flatnonzero(valid.ravel())
+    slot_keys = (slots // k) * n + cand.ravel()[slots]
     sort = np.argsort(slot_keys)
-    slot_keys, slot_of = slot_keys[sort], slot_of[sort]
-    want = block.astype(np.int64) * n + rows.col
+    slot_keys, slot_of = slot_keys[sort], slots[sort]
+    want = block * n + rows.col
     pos = np.minimum(np.searchsorted(slot_keys, want), len(slot_keys) - 1)
-    hit = (slot_keys[pos] == want) & valid.ravel()[rows.row]
+    hit = slot_keys[pos] == want
     adj = np.zeros((b, k, k), dtype=np.float32)
-    adj[block[hit], rows.row[hit] % k, slot_of[pos[hit]] % k] = rows.data[hit]
+    adj[block[hit], row_slot[hit] % k, slot_of[pos[hit]] % k] = rows.data[hit]
     total = adj.sum(axis=2, keepdims=True)
     adj = np.divide(adj, total, out=np.zeros_like(adj), where=total > 0)
     return cand, valid, x.astype(np.float32), adj

@@ -1,12 +1,14 @@
 """Choosing a clustering threshold on a labelled split: sweep candidates, keep the best pairwise F."""
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from ltc.io import atomic_output, write_json
 from ltc.metrics import contingency, pairwise
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,6 @@ def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ltc.io import atomic_output
     t = [row["threshold"] for row in table]
     fig, ax = plt.subplots(figsize=(6, 4))
     for key in ("precision", "recall", "fscore"):
@@ -58,7 +59,6 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
            name: str, json_path: str | Path, plot_path: str | Path, source: str) -> float:
     """Sweep thresholds over the quantiles of ``link_similarities``, then finely around the best; write
     the choice and the sweep as JSON (``{name: t, "fscore": f, "split": source, "sweep": [...]}``) and a plot; return the choice."""
-    from ltc.io import write_json
     coarse = candidates(link_similarities)
     chosen, table = sweep(cluster_at, gt, coarse)
     i = int(np.searchsorted(coarse, chosen))  # refine between the best's neighbours on the coarse grid
@@ -75,5 +75,4 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
 
 def read_choice(path: str | Path, name: str) -> float:
     """The threshold ``name`` chosen by :func:`choose` and saved in ``path``."""
-    import json
     return float(json.loads(Path(path).read_text())[name])

@@ -11,10 +11,8 @@ from ltc.methods import knn_cc  # noqa: E402
 
 
 def main(args):
-    ids, dists = load_knn(args.knn)
-    link_sims = 1.0 - dists[(ids >= 0) & (ids != ids[:, :1])]
-    thresholds.choose(lambda t: knn_cc.cluster(ids, dists, t), read_labels(args.labels), link_sims,
-                      "threshold", args.out, args.plot, args.labels)
+    cluster_at, link_sims = knn_cc.sweeper(*load_knn(args.knn))
+    thresholds.choose(cluster_at, read_labels(args.labels), link_sims, "threshold", args.out, args.plot, args.labels)
 
 
 if __name__ == "__main__":
