@@ -5,11 +5,17 @@
   divided by the largest absolute value over all vertices;
 * peak linking: each vertex links to its most similar kNN neighbour with strictly higher
   confidence, if their similarity is >= tau; clusters are the connected components.
+
+Peaks are found row by row, so :func:`peaks_of_chunks` takes the kNN in chunks of rows (e.g. from
+:func:`ltc.io.iter_knn`) and never needs it whole.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
+from ltc import DataError
 from ltc.graph import components
 
 
@@ -23,18 +29,44 @@ def supervised_confidence(ids: np.ndarray, dists: np.ndarray, labels: np.ndarray
     return (conf / top if top > 0 else conf).astype(np.float32)
 
 
-def peaks(ids: np.ndarray, dists: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def peaks(ids: np.ndarray, dists: np.ndarray, confidence: np.ndarray,
+          row_offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """For each vertex, its nearest kNN neighbour with strictly higher confidence.
 
-    Rows of ``ids``/``dists`` must be sorted by distance. Returns (peak id or -1, similarity to it or -inf).
+    Rows of ``ids``/``dists`` must be sorted by distance; they are the kNN of vertices ``row_offset``,
+    ``row_offset + 1``, ... (all vertices by default); ``confidence`` is that of all vertices.
+    Returns (peak id or -1, similarity to it or -inf).
     """
     n = len(ids)
+    rows = np.arange(n)
     safe = np.where(ids >= 0, ids, 0)
-    higher = (ids >= 0) & (ids != np.arange(n)[:, None]) & (confidence[safe] > confidence[:, None])
+    own = confidence[row_offset:row_offset + n, None]
+    higher = (ids >= 0) & (ids != (rows + row_offset)[:, None]) & (confidence[safe] > own)
     first = higher.argmax(axis=1)
-    found = higher[np.arange(n), first]
-    peak = np.where(found, ids[np.arange(n), first], -1)
-    sim = np.where(found, 1.0 - dists[np.arange(n), first], -np.inf)
+    found = higher[rows, first]
+    peak = np.where(found, ids[rows, first], -1)
+    sim = np.where(found, 1.0 - dists[rows, first], -np.inf)
+    return peak, sim
+
+
+def peaks_of_chunks(chunks: Iterable[tuple[int, np.ndarray, np.ndarray]],
+                    confidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`peaks` of all vertices from their kNN in consecutive chunks of rows (first row, ids, dists).
+
+    Returns (peak id int64 or -1, similarity float32 or -inf); memory: those, ``confidence`` and one chunk.
+    """
+    n = len(confidence)
+    peak = np.full(n, -1, dtype=np.int64)
+    sim = np.full(n, -np.inf, dtype=np.float32)
+    seen = 0
+    for start, ids, dists in chunks:
+        if start != seen or start + len(ids) > n:
+            raise DataError(f"The kNN graph does not match the {n} confidences (rows from {start}, expected {seen}): "
+                            f"both must come from the same split.")
+        peak[start:start + len(ids)], sim[start:start + len(ids)] = peaks(ids, dists, confidence, start)
+        seen += len(ids)
+    if seen != n:
+        raise DataError(f"The kNN graph has {seen} rows but there are {n} confidences: both must come from the same split.")
     return peak, sim
 
 

@@ -10,11 +10,17 @@ original project's module layout (``conv1.weight`` of shape (2D, nhid), ``conv1.
 With a single graph convolution over fixed input features, ``A X`` never changes during training:
 it is computed once, and the model trains on rows of ``[X, A X]`` in mini-batches (Adam, early
 stopping on a held-out part of the train split) instead of full-graph steps.
+
+Inference at scale (:func:`predict_graph`) never builds ``[X, A X]`` (N x 2D) or ``A`` whole: it
+takes ``A`` block of rows by block of rows from a :class:`ltc.graph.SymmetricKnnGraph`, computes
+those rows of ``A X`` and the model's outputs, and streams the hidden features out. Memory: X (N x D
+float32), the graph's reverse edges (8 bytes per kNN edge) and one block.
 """
 from __future__ import annotations
 
 import copy
 import logging
+import math
 import time
 import warnings
 from pathlib import Path
@@ -26,8 +32,8 @@ from torch import nn
 from tqdm import tqdm
 
 from ltc import DataError
-from ltc.graph import symmetric_graph
-from ltc.io import atomic_output
+from ltc.graph import SymmetricKnnGraph, symmetric_graph
+from ltc.io import CHUNK_ROWS, NpyRows, atomic_output, feature_shape, iter_features
 from ltc.knn import normalized
 
 log = logging.getLogger(__name__)
@@ -35,14 +41,18 @@ log = logging.getLogger(__name__)
 
 def normalized_adjacency(ids: np.ndarray, dists: np.ndarray, th_sim: float) -> sparse.csr_matrix:
     """Row-normalised symmetric kNN adjacency with self-loops (weights = cosine similarity)."""
-    adj = symmetric_graph(ids, dists, th_sim)
+    return row_normalized(symmetric_graph(ids, dists, th_sim))
+
+
+def row_normalized(adj: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Rows of ``adj`` (or of a block of its rows) divided by their sums."""
     inv_degree = 1.0 / np.asarray(adj.sum(axis=1)).ravel()
     return sparse.diags(inv_degree.astype(np.float32)) @ adj
 
 
-def gcn_input(feats: np.ndarray, adj: sparse.csr_matrix) -> np.ndarray:
-    """``[X, A X]`` (N x 2D float32) for L2-normalised features X."""
-    x = normalized(feats)
+def neighbour_mean(adj: sparse.csr_matrix, x: np.ndarray) -> np.ndarray:
+    """``adj @ x`` (float32) for a sparse (block of rows of a) row-normalised adjacency and dense ``x``,
+    by torch's multithreaded sparse-dense product."""
     adj = adj.tocsr()
     with warnings.catch_warnings():  # "sparse CSR support is in beta": it is exact for this product
         warnings.simplefilter("ignore", UserWarning)
@@ -50,7 +60,22 @@ def gcn_input(feats: np.ndarray, adj: sparse.csr_matrix) -> np.ndarray:
                                     torch.from_numpy(adj.indices.astype(np.int64)),
                                     torch.from_numpy(adj.data.astype(np.float32)), size=adj.shape,
                                     check_invariants=False)
-    return np.concatenate([x, (a @ torch.from_numpy(x)).numpy()], axis=1)
+    return (a @ torch.from_numpy(x)).numpy()
+
+
+def gcn_input(feats: np.ndarray, adj: sparse.csr_matrix) -> np.ndarray:
+    """``[X, A X]`` (N x 2D float32) for L2-normalised features X."""
+    x = normalized(feats)
+    return np.concatenate([x, neighbour_mean(adj, x)], axis=1)
+
+
+def read_normalized(path: str | Path, dim: int, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
+    """L2-normalised float32 rows of a feature file (X of :func:`gcn_input`), read chunk by chunk into
+    the one N x D array returned."""
+    x = np.empty(feature_shape(path, dim), dtype=np.float32)
+    for start, chunk in iter_features(path, dim, chunk_rows):
+        x[start:start + len(chunk)] = normalized(chunk)
+    return x
 
 
 class GraphConv(nn.Module):
@@ -172,6 +197,31 @@ def predict(model: GCNV, z: np.ndarray, batch_size: int = 65536,
         conf[start:start + len(c)] = c.cpu().numpy()
         hidden[start:start + len(c)] = h.cpu().numpy()
     return conf, hidden
+
+
+@torch.no_grad()
+def predict_graph(model: GCNV, x: np.ndarray, graph: SymmetricKnnGraph, hidden_out: NpyRows | None = None,
+                  batch_size: int = CHUNK_ROWS, device_name: str = "auto") -> np.ndarray:
+    """Confidence (N,) float32 of every vertex, as ``predict(model, gcn_input(feats, A))[0]`` with ``A``
+    the row-normalised ``graph``, without ``A`` or ``[X, A X]`` whole: for each block of
+    ``batch_size`` rows, those rows of ``A`` and of ``A X``, then the model. ``x``: the L2-normalised
+    features (:func:`read_normalized`). The hidden features (N x nhid) go to ``hidden_out``
+    (:func:`ltc.io.npy_row_writer`) block by block, if given."""
+    if graph.n != len(x):
+        raise DataError(f"The kNN graph has {graph.n} rows but the features have {len(x)}: "
+                        f"both must come from the same split (delete the kNN file so it is rebuilt).")
+    dev = device(device_name)
+    model = model.to(dev).eval()
+    conf = np.empty(len(x), dtype=np.float32)
+    blocks = graph.blocks(batch_size)
+    for start, adj in tqdm(blocks, total=math.ceil(len(x) / batch_size), desc="gcn-v inference", unit="batch"):
+        stop = start + adj.shape[0]
+        z = np.concatenate([x[start:stop], neighbour_mean(row_normalized(adj), x)], axis=1)
+        c, h = model(torch.from_numpy(z).to(dev))
+        conf[start:stop] = c.cpu().numpy()
+        if hidden_out is not None:
+            hidden_out.write(h.cpu().numpy())
+    return conf
 
 
 def save_checkpoint(model: GCNV, path: str | Path, meta: dict) -> None:

@@ -1,9 +1,21 @@
-"""Graph helpers shared by clustering methods: edges from a kNN graph, connected components."""
+"""Graph helpers shared by clustering methods: edges from a kNN graph, sparse kNN graphs, connected
+components.
+
+The sparse graphs are built without int64 COO temporaries: rows of the kNN go straight into CSR
+arrays with int32 column indices (where N fits), chunk by chunk. :class:`SymmetricKnnGraph` gives the
+symmetric graph of a kNN file block of rows by block of rows while holding only the reverse
+edges, so no stage needs the kNN arrays and the whole symmetric graph at once.
+"""
 from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+
+from ltc.io import CHUNK_ROWS, iter_knn, knn_shape
 
 
 def knn_edges(ids: np.ndarray, dists: np.ndarray,
@@ -31,10 +43,84 @@ def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return order[labels]
 
 
+def index_dtype(largest: int) -> type:
+    """int32 for sparse indices up to ``largest`` when they fit, else int64 (scipy's own rule)."""
+    return np.int32 if largest <= np.iinfo(np.int32).max else np.int64
+
+
+def knn_rows_graph(ids: np.ndarray, dists: np.ndarray, min_similarity: float, n: int, row_offset: int = 0,
+                   self_loops: bool = False) -> sparse.csr_matrix:
+    """The kNN edges of points ``row_offset ...`` (rows of ``ids``/``dists``) as a len(ids) x n CSR
+    matrix (weight = similarity, float32): those of :func:`knn_edges`, plus, with ``self_loops``,
+    each point's edge to itself of weight 1 (first in its row). Column indices are int32 where n fits;
+    rows keep the kNN's order (call ``sum_duplicates()`` for sorted ones)."""
+    rows = len(ids)
+    own = np.arange(row_offset, row_offset + rows)[:, None]
+    sims = 1.0 - dists
+    keep = (sims >= min_similarity) & (ids >= 0) & (ids != own)
+    if self_loops:
+        ids = np.hstack([own, ids])
+        sims = np.hstack([np.ones((rows, 1), dtype=sims.dtype), sims])
+        keep = np.hstack([np.ones((rows, 1), dtype=bool), keep])
+    idx = index_dtype(max(n, keep.size))
+    indptr = np.zeros(rows + 1, dtype=idx)
+    np.cumsum(keep.sum(axis=1), out=indptr[1:])
+    return sparse.csr_matrix((sims[keep].astype(np.float32), ids[keep].astype(idx), indptr), shape=(rows, n))
+
+
+def directed_graph(chunks: Iterable[tuple[int, np.ndarray, np.ndarray]], n: int, k: int, min_similarity: float,
+                   self_loops: bool = True) -> sparse.csr_matrix:
+    """N x N CSR graph of the kNN edges (:func:`knn_rows_graph`) from ``chunks`` of rows (first row,
+    ids, dists), in order, with sorted rows. Memory: the graph (8 bytes per edge with int32 indices)
+    plus one chunk."""
+    width = k + bool(self_loops)
+    idx = index_dtype(max(n, n * width))
+    data = np.empty(n * width, dtype=np.float32)  # an upper bound: the unused tail is never touched
+    indices = np.empty(n * width, dtype=idx)
+    indptr = np.zeros(n + 1, dtype=idx)
+    nnz = seen = 0
+    for start, ids, dists in chunks:
+        if start != seen:
+            raise ValueError(f"kNN chunks out of order: rows from {start}, expected {seen}")
+        block = knn_rows_graph(ids, dists, min_similarity, n, start, self_loops)
+        data[nnz:nnz + block.nnz] = block.data
+        indices[nnz:nnz + block.nnz] = block.indices
+        indptr[start + 1:start + len(ids) + 1] = nnz + block.indptr[1:]
+        nnz += block.nnz
+        seen += len(ids)
+    if seen != n:
+        raise ValueError(f"kNN chunks cover {seen} of {n} rows")
+    graph = sparse.csr_matrix((data[:nnz], indices[:nnz], indptr), shape=(n, n))
+    graph.sum_duplicates()  # sorts each row (in place); a repeated neighbour's weights add up, as in COO
+    return graph
+
+
 def symmetric_graph(ids: np.ndarray, dists: np.ndarray, min_similarity: float) -> sparse.csr_matrix:
     """Sparse N x N graph of the kNN edges with similarity >= ``min_similarity`` (weight = similarity),
     made symmetric by the larger of the two directions, with self-loops of weight 1."""
-    n = len(ids)
-    src, dst, sims = knn_edges(ids, dists, min_similarity)
-    graph = sparse.csr_matrix((sims.astype(np.float32), (src, dst)), shape=(n, n))
-    return (graph.maximum(graph.T) + sparse.identity(n, dtype=np.float32, format="csr")).tocsr()
+    graph = directed_graph([(0, ids, dists)], len(ids), ids.shape[1], min_similarity)
+    return graph.maximum(graph.T.tocsr())
+
+
+class SymmetricKnnGraph:
+    """:func:`symmetric_graph` of a kNN file, block of rows by block of rows.
+
+    Only the reverse edges (the transposed directed graph, int32 indices and float32 weights: 8 bytes
+    per kNN edge) stay in memory; each block's own rows are read again from the file and merged with
+    them (``maximum``), which gives exactly the rows of ``symmetric_graph(*load_knn(path), ...)``.
+    Building it holds the directed graph and its transpose (16 bytes per edge) for a moment.
+    """
+
+    def __init__(self, path: str | os.PathLike, min_similarity: float, chunk_rows: int = CHUNK_ROWS):
+        self.path, self.min_similarity = path, min_similarity
+        self.n, self.k = knn_shape(path)
+        forward = directed_graph(iter_knn(path, chunk_rows), self.n, self.k, min_similarity)
+        self.reverse = forward.T.tocsr()  # sorted rows, as the transposition writes them
+        del forward
+
+    def blocks(self, rows: int = CHUNK_ROWS) -> Iterator[tuple[int, sparse.csr_matrix]]:
+        """(first row, rows x N CSR block of the symmetric graph), for consecutive blocks of ``rows`` rows."""
+        for start, ids, dists in iter_knn(self.path, rows):
+            forward = knn_rows_graph(ids, dists, self.min_similarity, self.n, start, self_loops=True)
+            forward.sum_duplicates()
+            yield start, forward.maximum(self.reverse[start:start + len(ids)])

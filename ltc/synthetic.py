@@ -10,10 +10,21 @@ L2-normalised. What makes it hard enough for methods to differ:
 * label noise: a few samples carry a wrong identity label.
 
 Train and test splits are drawn from disjoint identity pools.
+
+:func:`write_split` streams a split of any size (MS1M's 5.21M points) to disk, identities chunk by
+chunk, never holding more than one chunk's N x D float64 arrays.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+from ltc.io import atomic_output
+
+#: identity sizes and tightness resembling MS-Celeb-1M's (about 68 points per identity, as
+#: benchmarks/bench_gcnv.py and bench_skeleton.py draw them)
+MS1M_SHAPE = {"mean_log_size": 3.9, "max_size": 2000, "min_spread": 0.5, "max_spread": 1.0, "nuisance_share": 0.3}
 
 
 def identity_sizes(n_identities: int, rng: np.random.Generator, mean_log_size: float = 2.8,
@@ -71,3 +82,47 @@ def make_dataset(n_train_identities: int, n_test_identities: int, dim: int = 256
     train = make_split(n_train_identities, dim, rng, nuisance=nuisance, **split_params)
     feats, labels = make_split(n_test_identities, dim, rng, nuisance=nuisance, **split_params)
     return {"train": train, "test": (feats, labels + n_train_identities)}
+
+
+def nuisance_basis(dim: int = 256, nuisance_dim: int = 16, seed: int = 0) -> np.ndarray:
+    """Orthonormal basis (dim x nuisance_dim) of the shared nuisance subspace (pose, lighting)."""
+    return np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, nuisance_dim)))[0]
+
+
+def write_split(features_path: str | os.PathLike, labels_path: str | os.PathLike, n_identities: int, *,
+                dim: int = 256, seed: int = 0, n_points: int | None = None, chunk_identities: int = 1000,
+                label_offset: int = 0, nuisance: np.ndarray | None = None, **split_params) -> dict:
+    """Write one split (``.bin`` features, ``.meta`` labels, both atomically), identities chunk by chunk.
+
+    Each chunk of about ``chunk_identities`` identities is :func:`make_split` with its own generator
+    (seeded by ``seed`` and the chunk's number, so the output depends only on the arguments), all
+    chunks sharing one nuisance subspace (``nuisance``, default :func:`nuisance_basis` of ``dim``).
+    Look-alike pairs and label noise stay within a chunk, and rows are shuffled within a chunk
+    (identities of one chunk come before those of the next). Labels are ``label_offset`` + 0, 1, ...
+
+    ``n_identities`` identities are drawn; with ``n_points``, the split is cut at that many points,
+    and more chunks are drawn if the identities gave fewer. ``split_params`` go to :func:`make_split`
+    (e.g. ``**MS1M_SHAPE``). Memory: one chunk (about ``chunk_identities`` x mean size x dim x 8 bytes,
+    a few times over). Returns ``{"n": points, "identities": identities drawn, "chunks": chunks}``.
+    """
+    if n_identities < 2 or chunk_identities < 2:
+        raise ValueError("write_split needs n_identities >= 2 and chunk_identities >= 2")
+    nuisance = nuisance_basis(dim) if nuisance is None else nuisance
+    planned = np.diff(np.linspace(0, n_identities, max(1, n_identities // chunk_identities) + 1).round().astype(np.int64))
+    written = drawn = chunk = 0
+    with atomic_output(features_path) as feats_tmp, atomic_output(labels_path) as labels_tmp, \
+            open(feats_tmp, "wb") as feats_out, open(labels_tmp, "w") as labels_out:
+        while n_points is None or written < n_points:
+            if chunk < len(planned):
+                size = int(planned[chunk])
+            elif n_points is not None:
+                size = chunk_identities  # the identities gave too few points: draw more
+            else:
+                break
+            feats, labels = make_split(size, dim, np.random.default_rng([seed, chunk]), nuisance=nuisance, **split_params)
+            if n_points is not None:
+                feats, labels = feats[:n_points - written], labels[:n_points - written]
+            feats.tofile(feats_out)
+            labels_out.write("".join(f"{label}\n" for label in (labels + label_offset + drawn).tolist()))
+            written, drawn, chunk = written + len(feats), drawn + size, chunk + 1
+    return {"n": written, "identities": drawn, "chunks": chunk}

@@ -1,4 +1,8 @@
-"""Check one split (features and optional labels) before anything is built from it."""
+"""Check one split (features and optional labels) before anything is built from it.
+
+The features are streamed in chunks of rows (plain file reads), so memory is one chunk and the
+N row norms, whatever N.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,21 +11,28 @@ import numpy as np
 from tqdm import tqdm
 
 from ltc import DataError
-from ltc.io import read_features, read_labels
+from ltc.io import iter_features, read_labels
 
 CHUNK_ROWS = 65536
 
 
 def row_norms(feats: np.ndarray, path: str | Path, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
     """L2 norm of every row, streamed in chunks; raises DataError on NaN/Inf or all-zero rows."""
-    norms = np.empty(len(feats), dtype=np.float64)
-    for start in tqdm(range(0, len(feats), chunk_rows), desc="validate", unit="chunk", leave=False):
-        chunk = np.asarray(feats[start:start + chunk_rows], dtype=np.float64)
+    chunks = ((start, feats[start:start + chunk_rows]) for start in range(0, len(feats), chunk_rows))
+    return chunked_row_norms(chunks, path)
+
+
+def chunked_row_norms(chunks, path: str | Path) -> np.ndarray:
+    """:func:`row_norms` of consecutive chunks of rows (first row, rows)."""
+    parts = []
+    for start, chunk in tqdm(chunks, desc="validate", unit="chunk", leave=False):
+        chunk = np.asarray(chunk, dtype=np.float64)
         finite = np.isfinite(chunk).all(axis=1)
         if not finite.all():
             row = start + int(np.argmin(finite))
             raise DataError(f"Feature file {path} row {row} contains NaN or Inf: re-extract the features or drop that row (and its label).")
-        norms[start:start + len(chunk)] = np.sqrt(np.einsum("ij,ij->i", chunk, chunk))
+        parts.append(np.sqrt(np.einsum("ij,ij->i", chunk, chunk)))
+    norms = np.concatenate(parts) if parts else np.empty(0)
     zero = norms == 0
     if zero.any():
         raise DataError(
@@ -49,20 +60,19 @@ def validate_split(features: str | Path, dim: int, labels: str | Path | None = N
 
     Raises :class:`DataError` (one sentence naming the file and the fix) on any violation.
     """
-    feats = read_features(features, dim)
-    norms = row_norms(feats, features)
+    norms = chunked_row_norms(iter_features(features, dim, CHUNK_ROWS), features)
     summary = {
         "features": str(features),
-        "n": int(feats.shape[0]),
-        "dim": int(feats.shape[1]),
+        "n": int(len(norms)),
+        "dim": int(dim),
         "norm": {"min": float(norms.min()), "mean": float(norms.mean()), "max": float(norms.max())},
         "labels": None,
     }
     if labels is not None:
         lab = read_labels(labels)
-        if len(lab) != len(feats):
+        if len(lab) != len(norms):
             raise DataError(
-                f"Label file {labels} has {len(lab)} labels but feature file {features} has {len(feats)} rows: "
+                f"Label file {labels} has {len(lab)} labels but feature file {features} has {len(norms)} rows: "
                 f"they must match one to one (check that both files belong to the same split).")
         summary["labels"] = str(labels)
         summary["identities"] = size_distribution(lab)

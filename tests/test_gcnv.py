@@ -1,9 +1,16 @@
-"""GCN-V pieces on a graph small enough to work by hand, checkpoint loading, training determinism."""
+"""GCN-V pieces on a graph small enough to work by hand, checkpoint loading, training determinism,
+and the streamed inference against the whole-matrix formula."""
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from ltc import DataError, confidence, gcn, thresholds
+from ltc.graph import SymmetricKnnGraph
+from ltc.io import load_links, npy_row_writer, save_knn, write_features
 from ltc.knn import knn_graph
 from ltc.synthetic import make_dataset
 
@@ -120,3 +127,77 @@ def test_training_learns_and_is_deterministic():
     assert curve[-1]["train_mse"] < curve[0]["train_mse"]
     for (name, a), b in zip(model.state_dict().items(), again.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def brute_force_knn(feats, k):
+    """Exact kNN by cosine (self first), as the workflow's kNN files hold it: (ids, 1 - cosine)."""
+    unit = feats / np.linalg.norm(feats, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    ids = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    return ids, (1.0 - np.take_along_axis(sims, ids, axis=1)).astype(np.float32)
+
+
+def whole_matrix_reference(model, feats, ids, dists, th_sim):
+    """The original whole-matrix inference, written out densely: W[i, j] = similarity of the kNN edge
+    i -> j if >= th_sim (self and missing neighbours dropped), symmetric by the larger direction,
+    self-loops 1, rows normalised; then the model on [X, A X]."""
+    n = len(ids)
+    w = np.zeros((n, n))
+    for i in range(n):
+        for j, d in zip(ids[i], dists[i]):
+            if j >= 0 and j != i and 1.0 - d >= th_sim:
+                w[i, j] += 1.0 - d
+    w = np.maximum(w, w.T)
+    np.fill_diagonal(w, 1.0)
+    x = feats / np.linalg.norm(feats, axis=1, keepdims=True)
+    z = np.hstack([x, (w / w.sum(1, keepdims=True)) @ x]).astype(np.float32)
+    return gcn.predict(model, z, device_name="cpu")
+
+
+@pytest.mark.parametrize("th_sim", [0.0, 0.5])
+def test_streamed_inference_equals_whole_matrix(tmp_path, th_sim):
+    feats, _ = make_dataset(12, 2, dim=16, seed=4)["train"]
+    ids, dists = brute_force_knn(feats, 6)
+    ids[3, 5], dists[3, 5] = -1, np.inf  # a missing neighbour
+    write_features(tmp_path / "f.bin", feats)
+    save_knn(tmp_path / "knn.npz", ids, dists)
+    torch.manual_seed(0)
+    model = gcn.GCNV(16, 8)
+    graph = SymmetricKnnGraph(tmp_path / "knn.npz", th_sim, chunk_rows=5)
+    x = gcn.read_normalized(tmp_path / "f.bin", 16, chunk_rows=7)
+    with npy_row_writer(tmp_path / "hidden.npy", (len(feats), 8)) as out:
+        conf = gcn.predict_graph(model, x, graph, out, batch_size=7, device_name="cpu")
+    ref_conf, ref_hidden = whole_matrix_reference(model, feats, ids, dists, th_sim)
+    np.testing.assert_allclose(conf, ref_conf, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.load(tmp_path / "hidden.npy"), ref_hidden, rtol=1e-5, atol=1e-6)
+    # and the in-memory path (training's) agrees with both
+    z = gcn.gcn_input(feats, gcn.normalized_adjacency(ids, dists, th_sim))
+    np.testing.assert_allclose(gcn.predict(model, z, device_name="cpu")[0], conf, rtol=1e-5, atol=1e-6)
+
+
+def test_infer_and_links_scripts_stream(tmp_path):
+    """infer_gcnv.py and links_gcnv.py on files: the whole-matrix reference, then peaks of it."""
+    scripts = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
+    feats, _ = make_dataset(10, 2, dim=16, seed=5)["train"]
+    ids, dists = brute_force_knn(feats, 5)
+    write_features(tmp_path / "f.bin", feats)
+    save_knn(tmp_path / "knn.npz", ids, dists)
+    torch.manual_seed(1)
+    model = gcn.GCNV(16, 8)
+    gcn.save_checkpoint(model, tmp_path / "model.pt", {})
+    run = [sys.executable, str(scripts / "infer_gcnv.py"), "--model", str(tmp_path / "model.pt"),
+           "--features", str(tmp_path / "f.bin"), "--dim", "16", "--knn", str(tmp_path / "knn.npz"),
+           "--device", "cpu", "--batch-size", "9", "--confidence", str(tmp_path / "conf.npy"),
+           "--gcn-features", str(tmp_path / "hidden.npy")]
+    subprocess.run(run, check=True, capture_output=True)
+    ref_conf, ref_hidden = whole_matrix_reference(model, feats, ids, dists, 0.0)
+    conf = np.load(tmp_path / "conf.npy")
+    np.testing.assert_allclose(conf, ref_conf, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.load(tmp_path / "hidden.npy"), ref_hidden, rtol=1e-5, atol=1e-6)
+    subprocess.run([sys.executable, str(scripts / "links_gcnv.py"), "--confidence", str(tmp_path / "conf.npy"),
+                    "--knn", str(tmp_path / "knn.npz"), "--out", str(tmp_path / "links.npz")],
+                   check=True, capture_output=True)
+    peer, sim = load_links(tmp_path / "links.npz")
+    ref_peer, ref_sim = confidence.peaks(ids, dists, conf)
+    assert peer.tolist() == ref_peer.tolist()
+    np.testing.assert_array_equal(sim, ref_sim.astype(np.float32))

@@ -1,5 +1,10 @@
 #!/usr/bin/env python
-"""Predict GCN-V vertex confidences (and the hidden GCN features) of a split."""
+"""Predict GCN-V vertex confidences (and the hidden GCN features) of a split.
+
+Memory-bounded: the graph is taken block of rows by block of rows from the kNN file (only its reverse
+edges stay in memory), and the hidden features are written out block by block; peak memory is the
+normalised features (N x D float32) plus about 8 bytes per kNN edge.
+"""
 import sys
 from pathlib import Path
 
@@ -10,19 +15,23 @@ import logging  # noqa: E402
 import torch  # noqa: E402
 
 from ltc import cli, gcn  # noqa: E402
-from ltc.io import load_knn, read_features, save_array  # noqa: E402
+from ltc.graph import SymmetricKnnGraph  # noqa: E402
+from ltc.io import npy_row_writer, save_array  # noqa: E402
+
+log = logging.getLogger("ltc")
 
 
 def main(args):
     torch.set_num_threads(args.threads)
     model = gcn.load_checkpoint(args.model, args.dim)
-    feats = read_features(args.features, args.dim)
-    ids, dists = load_knn(args.knn)
-    z = gcn.gcn_input(feats, gcn.normalized_adjacency(ids, dists, args.th_sim))
-    conf, hidden = gcn.predict(model, z, device_name=args.device)
-    logging.getLogger("ltc").info("confidence: mean %.4f, min %.4f, max %.4f", conf.mean(), conf.min(), conf.max())
+    # the graph first: building it briefly holds the directed graph and its transpose, not beside X
+    graph = SymmetricKnnGraph(args.knn, args.th_sim, args.batch_size)
+    log.info("graph: %d vertices, %d reverse edges (self-loops included)", graph.n, graph.reverse.nnz)
+    x = gcn.read_normalized(args.features, args.dim, args.batch_size)
+    with npy_row_writer(args.gcn_features, (len(x), model.conv1.weight.shape[1])) as hidden:
+        conf = gcn.predict_graph(model, x, graph, hidden, batch_size=args.batch_size, device_name=args.device)
+    log.info("confidence: mean %.4f, min %.4f, max %.4f", conf.mean(), conf.min(), conf.max())
     save_array(args.confidence, conf)
-    save_array(args.gcn_features, hidden)
 
 
 if __name__ == "__main__":
@@ -34,6 +43,7 @@ if __name__ == "__main__":
     p.add_argument("--th-sim", type=float, default=0.0)
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=65536, help="rows per block of the graph and of the model")
     p.add_argument("--confidence", required=True, help="confidences (.npy, N) to write")
     p.add_argument("--gcn-features", required=True, help="hidden features (.npy, N x nhid) to write")
     cli.run(main, p.parse_args())

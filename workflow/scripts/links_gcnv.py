@@ -1,5 +1,8 @@
 #!/usr/bin/env python
-"""GCN-V links: each vertex's nearest kNN neighbour of higher predicted confidence, and their similarity."""
+"""GCN-V links: each vertex's nearest kNN neighbour of higher predicted confidence, and their similarity.
+
+The kNN file is streamed in chunks of rows: memory is the confidences, the links and one chunk.
+"""
 import sys
 from pathlib import Path
 
@@ -8,12 +11,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 import numpy as np  # noqa: E402
 
 from ltc import cli, confidence  # noqa: E402
-from ltc.io import load_knn, save_links  # noqa: E402
+from ltc.io import iter_knn, save_links  # noqa: E402
 
 
 def main(args):
-    ids, dists = load_knn(args.knn)
-    save_links(args.out, *confidence.peaks(ids, dists, np.load(args.confidence)))
+    conf = np.load(args.confidence)
+    save_links(args.out, *confidence.peaks_of_chunks(iter_knn(args.knn), conf))
 
 
 if __name__ == "__main__":
