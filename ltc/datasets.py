@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SPLITS = ("train", "test")
+#: kNN file tag per search method (``<tag>_k_<k>.npz``); ``faiss`` for exact search, as in the original
+#: project's ``faiss_k_80.npz``. Here rather than in :mod:`ltc.knn` so the workflow reads it without torch.
+KNN_FILE_TAG = {"flat": "faiss", "ivf": "ivf", "hnsw": "hnsw"}
 
 
 def merged(base: dict, override: dict) -> dict:

@@ -6,29 +6,38 @@ in float64) and searched by inner product, which then equals cosine similarity. 
 * ``flat``  exact search, the default: blocked BLAS GEMM + top-k (:func:`exact_search`). It
   replaces faiss's IndexFlatIP, whose bundled OpenBLAS falls back to a generic kernel on CPUs it
   does not know (measured 2.8x slower on this project's machines);
-* ``ivf``   IndexIVFFlat, ``nlist`` cells of which ``nprobe`` are scanned; the cells come from a
-  spherical k-means by GEMM and are looked up through an HNSW graph of the centroids, so neither
-  step goes through faiss's bundled BLAS (see ``flat``);
+* ``ivf``   an inverted file: ``nlist`` cells from a spherical k-means by GEMM, each row's ``nprobe``
+  nearest cells by GEMM against the centroids; a query is scored exactly
+  against the members of its probed cells, one GEMM per cell for all the queries that probe it
+  (:func:`ivf_search`), which is what makes it fast without faiss's bundled BLAS (see ``flat``);
 * ``hnsw``  IndexHNSWFlat with ``hnsw_m`` links, ``ef_construction`` and ``ef_search``.
 
 The result is (ids, dists), both N x K, each row sorted by distance ``1 - cosine``; a neighbour
-the index could not return has id -1 and distance +inf.
+the index could not return has id -1 and distance +inf. The search runs in fixed batches of query
+rows and a row's result depends only on its batch, so the queries can be split into shards
+(:func:`shard_rows`) searched by separate jobs against one saved index, with identical results.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import faiss
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
+
+from ltc.datasets import KNN_FILE_TAG
+from ltc.io import atomic_output
 
 log = logging.getLogger(__name__)
 
-METHODS = ("flat", "ivf", "hnsw")
-#: file tag per method; ``faiss`` for exact search, as in the original project's ``faiss_k_80.npz``
-FILE_TAG = {"flat": "faiss", "ivf": "ivf", "hnsw": "hnsw"}
+METHODS = tuple(KNN_FILE_TAG)
 
 
 def normalized(rows: np.ndarray) -> np.ndarray:
@@ -44,11 +53,13 @@ def auto_nlist(n: int) -> int:
     return int(max(1, min(nlist, n // 39)))
 
 
-def nearest_centroid(x: np.ndarray, centroids: np.ndarray, batch_size: int = 16384) -> np.ndarray:
-    """Index of the most similar centroid (inner product) of every row, by blocked GEMM."""
-    out = np.empty(len(x), dtype=np.int64)
+def nearest_centroids(x: np.ndarray, centroids: np.ndarray, n: int = 1, batch_size: int = 16384) -> np.ndarray:
+    """Indices (len(x) x n int32) of the ``n`` most similar centroids (inner product) of every row,
+    most similar first, by blocked GEMM + top-n."""
+    out = np.empty((len(x), n), dtype=np.int32)
     for start in range(0, len(x), batch_size):
-        out[start:start + batch_size] = torch.from_numpy(x[start:start + batch_size] @ centroids.T).argmax(dim=1).numpy()
+        sims = torch.from_numpy(np.asarray(x[start:start + batch_size]) @ centroids.T)
+        out[start:start + batch_size] = (sims.argmax(dim=1, keepdim=True) if n == 1 else torch.topk(sims, n, dim=1)[1]).numpy()
     return out
 
 
@@ -57,7 +68,7 @@ def spherical_kmeans(x: np.ndarray, k: int, n_iter: int = 10, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
     centroids = x[np.sort(rng.choice(len(x), k, replace=False))].copy()
     for _ in range(n_iter):
-        assign = nearest_centroid(x, centroids)
+        assign = nearest_centroids(x, centroids)[:, 0].astype(np.int64)
         sums = np.zeros_like(centroids)
         torch.from_numpy(sums).index_add_(0, torch.from_numpy(assign), torch.from_numpy(x))
         norms = np.linalg.norm(sums, axis=1)
@@ -68,61 +79,197 @@ def spherical_kmeans(x: np.ndarray, k: int, n_iter: int = 10, seed: int = 0) -> 
     return centroids
 
 
+@dataclass(frozen=True)
+class IVFCells:
+    """An inverted-file partition of N unit rows into ``nlist`` cells.
+
+    ``centroids`` (nlist x D float32, unit rows); ``probes`` (N x nprobe int32): every row's ``nprobe``
+    most similar cells, most similar first, so ``probes[:, 0]`` is the cell the row belongs to.
+    """
+    centroids: np.ndarray
+    probes: np.ndarray
+
+
 def build_index(feats: np.ndarray, method: str, *, nlist: int | str = "auto", nprobe: int = 16,
                 hnsw_m: int = 32, ef_construction: int = 40, ef_search: int = 100,
-                batch_size: int = 65536, seed: int = 0) -> faiss.Index:
-    """Build an approximate faiss inner-product index (``ivf`` or ``hnsw``) over the normalised rows."""
+                batch_size: int = 65536, seed: int = 0) -> IVFCells | faiss.Index:
+    """The approximate index over the normalised rows: :class:`IVFCells` (``ivf``) or a faiss HNSW index."""
     n, dim = feats.shape
     if method == "ivf":
-        nlist = auto_nlist(n) if nlist == "auto" else int(nlist)
+        nlist = auto_nlist(n) if nlist == "auto" else min(int(nlist), n)
+        nprobe = min(int(nprobe), nlist)
         n_train = min(n, 32 * nlist)
         sample = np.sort(np.random.default_rng(seed).choice(n, n_train, replace=False))
         log.info("ivf: training %d cells on %d points", nlist, n_train)
-        # cells: spherical k-means by BLAS GEMM; cell lookup: an HNSW graph over the centroids (no BLAS)
-        quantizer = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        quantizer.hnsw.efSearch = max(64, 2 * int(nprobe))
-        quantizer.add(spherical_kmeans(normalized(feats[sample]), nlist, seed=seed))
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.nprobe = min(int(nprobe), nlist)
-    elif method == "hnsw":
+        centroids = spherical_kmeans(normalized(feats[sample]), nlist, seed=seed)
+        probes = np.empty((n, nprobe), dtype=np.int32)
+        for start in tqdm(range(0, n, batch_size), desc="ivf: probe", unit="batch"):
+            probes[start:start + batch_size] = nearest_centroids(normalized(feats[start:start + batch_size]), centroids, nprobe)
+        return IVFCells(centroids, probes)
+    if method == "hnsw":
         index = faiss.IndexHNSWFlat(dim, int(hnsw_m), faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = int(ef_construction)
         index.hnsw.efSearch = int(ef_search)
-    else:
-        raise ValueError(f"unknown faiss index {method!r}; choose ivf or hnsw")
-    for start in tqdm(range(0, n, batch_size), desc=f"{method}: add", unit="batch"):
-        index.add(normalized(feats[start:start + batch_size]))
-    return index
+        for start in tqdm(range(0, n, batch_size), desc="hnsw: add", unit="batch"):
+            index.add(normalized(feats[start:start + batch_size]))
+        return index
+    raise ValueError(f"unknown approximate index {method!r}; choose ivf or hnsw")
 
 
-def search(index: faiss.Index, feats: np.ndarray, k: int, batch_size: int = 16384,
-           rows: np.ndarray | None = None, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Search the k nearest neighbours of ``feats[rows]`` (all rows by default), in batches.
+def save_index(path: str | Path, index: IVFCells | faiss.Index) -> None:
+    """Write an index built by :func:`build_index` (``.npz`` for ivf, faiss's format for hnsw), atomically."""
+    with atomic_output(path) as tmp:
+        if isinstance(index, IVFCells):
+            with open(tmp, "wb") as f:
+                np.savez(f, centroids=index.centroids, probes=index.probes)
+        else:
+            faiss.write_index(index, str(tmp))
 
-    Returns (ids int64, dists float32), each len(rows) x k, sorted by distance ``1 - cosine``.
+
+def load_index(path: str | Path, method: str) -> IVFCells | faiss.Index:
+    if method == "ivf":
+        with np.load(path) as npz:
+            return IVFCells(npz["centroids"], npz["probes"])
+    return faiss.read_index(str(path))
+
+
+class CellDatabase:
+    """The normalised rows stored cell by cell, so that a cell's members are one contiguous block."""
+
+    def __init__(self, feats: np.ndarray, cells: IVFCells, batch_size: int = 65536):
+        own = cells.probes[:, 0]
+        self.order = np.argsort(own, kind="stable")          # row ids, cell by cell
+        self.bounds = np.searchsorted(own[self.order], np.arange(len(cells.centroids) + 1))
+        self.position = np.empty(len(own), dtype=np.int64)   # where each row id sits in ``unit``
+        self.position[self.order] = np.arange(len(own))
+        self.unit = np.empty(feats.shape, dtype=np.float32)
+        for start in tqdm(range(0, len(own), batch_size), desc="ivf: gather cells", unit="batch"):
+            self.unit[start:start + batch_size] = normalized(feats[self.order[start:start + batch_size]])
+
+
+def ivf_search(database: CellDatabase, probes: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k of ``rows`` among the members of each row's probed cells (``probes``: len(rows) x nprobe).
+
+    Cell by cell: one GEMM scores all the queries that probe a cell against all its members, and
+    each (query, probe) keeps its top k; the best k of those nprobe lists are the neighbours. A row's
+    result depends only on the rows searched together with it, never on other batches.
+    Returns (ids int64, similarities float32), len(rows) x k, most similar first; -1 / -inf pad.
     """
-    rows = np.arange(len(feats)) if rows is None else np.asarray(rows)
+    m, nprobe = probes.shape
+    queries = database.unit[database.position[rows]]
+    cand_s = np.full((m, nprobe, k), -np.inf, dtype=np.float32)
+    cand_i = np.full((m, nprobe, k), -1, dtype=np.int64)
+    entries = np.argsort(probes.ravel(), kind="stable")      # (query, probe) pairs grouped by cell
+    cells, first = np.unique(probes.ravel()[entries], return_index=True)
+    for cell, group in zip(cells, np.split(entries, first[1:])):
+        members = slice(database.bounds[cell], database.bounds[cell + 1])
+        q, p = np.divmod(group, nprobe)
+        sims = torch.from_numpy(queries[q] @ database.unit[members].T)
+        top_s, top_j = torch.topk(sims, min(k, sims.shape[1]), dim=1, sorted=False)
+        cand_s[q, p, :top_s.shape[1]] = top_s.numpy()
+        cand_i[q, p, :top_s.shape[1]] = database.order[members][top_j.numpy()]
+    best_s, pick = torch.topk(torch.from_numpy(cand_s.reshape(m, -1)), k, dim=1)
+    return np.take_along_axis(cand_i.reshape(m, -1), pick.numpy(), axis=1), best_s.numpy()
+
+
+def shard_rows(n: int, shards: int, shard: int, batch_size: int) -> range:
+    """Rows of query shard ``shard`` of ``shards``: whole search batches, so batches never depend on the sharding."""
+    batches = -(-n // batch_size)
+    return range(min(n, batches * shard // shards * batch_size), min(n, batches * (shard + 1) // shards * batch_size))
+
+
+def search(feats: np.ndarray, k: int, method: str = "flat", index: IVFCells | faiss.Index | None = None,
+           rows: range | None = None, batch_size: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+    """kNN of the rows ``rows`` (all by default) among all rows of ``feats``, in batches of ``batch_size``.
+
+    ``index`` is :func:`build_index`'s result for ``ivf`` and ``hnsw`` (none for exact ``flat``).
+    Returns (ids int64, dists float32), each len(rows) x k, sorted by distance ``1 - cosine``;
+    a neighbour the index could not return has id -1 and distance +inf.
+    """
+    rows = range(len(feats)) if rows is None else rows
+    k = min(k, len(feats))
+    database = CellDatabase(feats, index, batch_size) if method == "ivf" else None
     ids = np.empty((len(rows), k), dtype=np.int64)
-    dists = np.empty((len(rows), k), dtype=np.float32)
-    for start in tqdm(range(0, len(rows), batch_size), desc="search", unit="batch", disable=not progress):
-        sel = rows[start:start + batch_size]
-        sims, nbrs = index.search(normalized(feats[sel]), k)
-        ids[start:start + len(sel)] = nbrs
-        dists[start:start + len(sel)] = np.where(nbrs >= 0, 1.0 - sims, np.inf)
+    sims = np.empty((len(rows), k), dtype=np.float32)
+
+    def search_batch(start: int) -> None:
+        block = np.arange(start, min(start + batch_size, rows.stop))
+        out = slice(start - rows.start, start - rows.start + len(block))
+        if method == "flat":
+            ids[out], sims[out] = exact_search(feats, k, rows=block, progress=False)
+        elif method == "ivf":
+            ids[out], sims[out] = ivf_search(database, index.probes[block], block, k)
+        else:
+            sims[out], ids[out] = index.search(normalized(feats[block]), k)
+
+    starts = range(rows.start, rows.stop, batch_size)
+    if method == "ivf":  # many small GEMMs: one single-threaded batch per thread beats threaded BLAS
+        workers = torch.get_num_threads()
+        with threadpool_limits(1), _torch_threads(1), ThreadPoolExecutor(workers) as pool:
+            list(tqdm(pool.map(search_batch, starts), total=len(starts), desc="ivf: search", unit="batch"))
+    else:
+        for start in tqdm(starts, desc=f"{method}: search", unit="batch"):
+            search_batch(start)
+    missing = ids < 0
+    dists = 1.0 - sims
+    dists[missing] = np.inf
     return ids, dists
 
 
-def knn_graph(feats: np.ndarray, k: int, method: str = "flat", threads: int | None = None,
-              **index_params) -> tuple[np.ndarray, np.ndarray]:
-    """kNN of every row of ``feats`` among all rows (itself included), by cosine similarity."""
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def set_threads(threads: int | None) -> None:
+    """Threads for faiss (OpenMP) and torch."""
     if threads:
         faiss.omp_set_num_threads(int(threads))
         torch.set_num_threads(int(threads))
-    if method == "flat":
-        ids, sims = exact_search(feats, k)
-        return ids, 1.0 - sims
-    index = build_index(feats, method, **index_params)
-    return search(index, feats, k)
+
+
+def knn_graph(feats: np.ndarray, k: int, method: str = "flat", threads: int | None = None,
+              batch_size: int = 65536, **index_params) -> tuple[np.ndarray, np.ndarray]:
+    """kNN of every row of ``feats`` among all rows (itself included), by cosine similarity."""
+    set_threads(threads)
+    index = None if method == "flat" else build_index(feats, method, batch_size=batch_size, **index_params)
+    return search(feats, k, method, index, batch_size=batch_size)
+
+
+def summary(found: np.ndarray, rows: np.ndarray, feats: np.ndarray, method: str, k: int, **extra) -> dict:
+    """JSON-able facts about a kNN graph of ``feats``: method, k, N, and for approximate methods its
+    recall@k on the sample ``rows`` (:func:`recall_rows`), whose found neighbours are ``found``."""
+    out = {"method": method, "k": int(k), "n": int(len(feats)), **extra}
+    if method != "flat" and len(rows):
+        out["recall_at_k"] = recall(found, rows, feats, k)
+        log.info("%s recall@%d on %d sampled queries: %.4f", method, k, len(rows), out["recall_at_k"])
+    return out
+
+
+def add_arguments(parser, methods: tuple[str, ...] = METHODS) -> None:
+    """The command-line options shared by the kNN scripts: features, method, index settings, threads."""
+    parser.add_argument("--features", required=True)
+    parser.add_argument("--dim", type=int, required=True)
+    parser.add_argument("--method", choices=methods, default=methods[0])
+    parser.add_argument("--batch-size", type=int, default=65536, help="query rows searched per batch")
+    parser.add_argument("--nlist", default="auto", help="ivf: number of cells, or 'auto'")
+    parser.add_argument("--nprobe", type=int, default=16, help="ivf: cells scanned per query")
+    parser.add_argument("--hnsw-m", type=int, default=32)
+    parser.add_argument("--ef-construction", type=int, default=40)
+    parser.add_argument("--ef-search", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+
+
+def index_options(args) -> dict:
+    """:func:`build_index` keyword arguments from :func:`add_arguments`' options."""
+    return {"nlist": args.nlist, "nprobe": args.nprobe, "hnsw_m": args.hnsw_m, "ef_construction": args.ef_construction,
+            "ef_search": args.ef_search, "batch_size": args.batch_size, "seed": args.seed}
 
 
 def exact_search(feats: np.ndarray, k: int, rows: np.ndarray | None = None, query_batch: int = 2048,
@@ -160,12 +307,22 @@ def exact_search(feats: np.ndarray, k: int, rows: np.ndarray | None = None, quer
     return ids, sims
 
 
+def recall_rows(n: int, sample: int = 1000, seed: int = 0) -> np.ndarray:
+    """A seeded, sorted sample of ``sample`` of ``n`` rows for measuring recall."""
+    return np.sort(np.random.default_rng(seed).choice(n, min(sample, n), replace=False))
+
+
+def recall(found: np.ndarray, rows: np.ndarray, feats: np.ndarray, k: int, min_similarity: float = -1.0) -> float:
+    """Fraction of the exact k nearest neighbours of ``feats[rows]`` (those with cosine >=
+    ``min_similarity``) that are among ``found`` (len(rows) x k ids)."""
+    exact_ids, exact_sims = exact_search(feats, k, rows=rows, progress=False)
+    hit = (found[:, :, None] == exact_ids[:, None, :]).any(axis=1)
+    counted = exact_sims >= min_similarity
+    return float(hit[counted].mean()) if counted.any() else 1.0
+
+
 def recall_at_k(ids: np.ndarray, feats: np.ndarray, k: int, sample: int = 1000, seed: int = 0,
                 min_similarity: float = -1.0) -> float:
-    """Fraction of the exact k nearest neighbours (those with cosine >= ``min_similarity``) that ``ids``
-    found, over a seeded sample of rows."""
-    rows = np.sort(np.random.default_rng(seed).choice(len(feats), min(sample, len(feats)), replace=False))
-    exact_ids, exact_sims = exact_search(feats, k, rows=rows, progress=False)
-    found = (ids[rows][:, :, None] == exact_ids[:, None, :]).any(axis=1)
-    counted = exact_sims >= min_similarity
-    return float(found[counted].mean()) if counted.any() else 1.0
+    """:func:`recall` of the kNN ``ids`` (N x k) over a seeded sample of rows."""
+    rows = recall_rows(len(feats), sample, seed)
+    return recall(ids[rows], rows, feats, k, min_similarity)

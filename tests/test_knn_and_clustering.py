@@ -4,6 +4,7 @@ import pytest
 
 from ltc.graph import components, knn_edges
 from ltc.io import load_knn, save_knn
+from ltc import knn
 from ltc.knn import knn_graph, recall_at_k
 from ltc.methods import knn_cc
 from ltc.synthetic import make_dataset
@@ -29,6 +30,36 @@ def test_flat_is_exact(feats):
 def test_approximate_methods_recall(feats, method, params):
     ids, _ = knn_graph(feats, 10, method, **params)
     assert recall_at_k(ids, feats, 10, sample=200) > 0.9
+
+
+def test_ivf_is_exact_within_the_probed_cells(feats):
+    cells = knn.build_index(feats, "ivf", nlist=8, nprobe=3)
+    ids, dists = knn.search(feats, 10, "ivf", cells, batch_size=50)
+    unit = feats / np.linalg.norm(feats, axis=1, keepdims=True)
+    own = cells.probes[:, 0]
+    for q in range(0, len(feats), 7):  # brute force over the members of the query's probed cells
+        members = np.flatnonzero(np.isin(own, cells.probes[q]))
+        sims = unit[members] @ unit[q]
+        np.testing.assert_allclose(1 - dists[q], np.sort(sims)[::-1][:10], atol=1e-5)
+        assert set(ids[q]) <= set(members)
+
+
+def test_shard_rows_are_whole_batches():
+    assert [knn.shard_rows(10, 2, s, 3) for s in range(2)] == [range(0, 6), range(6, 10)]
+    assert [len(knn.shard_rows(10, 5, s, 3)) for s in range(5)] == [0, 3, 3, 3, 1]  # 4 batches, 5 shards
+    assert knn.shard_rows(10, 1, 0, 64) == range(0, 10)
+
+
+@pytest.mark.parametrize("method,params", [("flat", {}), ("ivf", {"nlist": 8, "nprobe": 3}), ("hnsw", {})])
+def test_sharded_search_is_identical(feats, method, params, tmp_path):
+    ids, dists = knn_graph(feats, 10, method, batch_size=16, **params)
+    index = None
+    if method != "flat":  # shards search a saved and reloaded index, as the workflow's jobs do
+        knn.save_index(tmp_path / "index", knn.build_index(feats, method, batch_size=16, **params))
+        index = knn.load_index(tmp_path / "index", method)
+    parts = [knn.search(feats, 10, method, index, knn.shard_rows(len(feats), 3, s, 16), 16) for s in range(3)]
+    np.testing.assert_array_equal(np.concatenate([p[0] for p in parts]), ids)
+    np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), dists)
 
 
 def test_recall_of_exact_search_is_one(feats):

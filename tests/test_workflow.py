@@ -87,10 +87,10 @@ def test_rerun_only_what_a_change_touches(demo):
     assert planned_jobs(demo, with_(TINY, methods__knn_cc__threshold=0.6)) == {
         "cluster_knn_cc": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
     assert planned_jobs(demo, with_(TINY, knn__k=12)) == {
-        "knn": 1, "cluster_knn_cc": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
+        "knn_shard": 1, "knn": 1, "cluster_knn_cc": 1, "evaluate": 1, "default_method_scores": 1, "all": 1}
     assert planned_jobs(demo, with_(TINY, knn__ivf__nprobe=3)) == {}  # not used by the flat index
     assert planned_jobs(demo, with_(TINY, methods__knn_cc__threshold="auto")) == {
-        "select_threshold_knn_cc": 1, "knn": 1, "validate": 1, "cluster_knn_cc": 1, "evaluate": 1,
+        "select_threshold_knn_cc": 1, "knn_shard": 1, "knn": 1, "validate": 1, "cluster_knn_cc": 1, "evaluate": 1,
         "default_method_scores": 1, "all": 1}  # the train split's kNN is built to choose the threshold
 
 
@@ -118,6 +118,23 @@ def test_two_runs_give_identical_outputs(demo, tmp_path):
     for a, b in zip(load_knn(demo / "results/demo/knn/test/faiss_k_10.npz"),
                     load_knn(other / "results/demo/knn/test/faiss_k_10.npz")):
         np.testing.assert_array_equal(a, b)
+
+
+def test_sharded_knn_is_identical_and_a_shard_change_rebuilds_the_knn(demo):
+    one_shard = with_(TINY, knn__batch_size=64)  # 450 test rows: 8 search batches
+    snakemake(demo, config=one_shard)
+    before = load_knn(demo / "results/demo/knn/test/faiss_k_10.npz")
+    sharded = with_(one_shard, knn__shards=3)
+    jobs = planned_jobs(demo, sharded)
+    assert jobs["knn_shard"] == 3 and jobs["knn"] == 1  # per split: nothing upstream of the kNN reruns
+    assert set(jobs) == {"knn_shard", "knn", "cluster_knn_cc", "evaluate", "default_method_scores", "all"}
+    proc = snakemake(demo, config=sharded)
+    assert proc.stderr.count("rule knn_shard:") == 3
+    for a, b in zip(before, load_knn(demo / "results/demo/knn/test/faiss_k_10.npz")):
+        np.testing.assert_array_equal(a, b)
+    assert json.loads((demo / "results/demo/knn/test/faiss_k_10.json").read_text())["shards"] == 3
+    assert not list((demo / "results/demo/knn/test/shards").glob("*.npz"))  # shards are temporary
+    snakemake(demo, config=TINY)  # back to the defaults for the other tests
 
 
 def test_precomputed_knn_in_data_dir_is_used(demo):

@@ -2,7 +2,7 @@
 import os
 
 import ltc.datasets
-from ltc.knn import FILE_TAG
+from ltc.datasets import KNN_FILE_TAG as FILE_TAG
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -26,6 +26,8 @@ wildcard_constraints:
     split="train|test",
     tag="|".join(FILE_TAG.values()),
     k=r"\d+",
+    shard=r"\d+",
+    shards=r"\d+",
     method="|".join(config["methods"]),
     lmethod="gcnv|gcne",
 
@@ -88,13 +90,27 @@ def knn_index_options(wildcards):
     """Command-line options of the index the file's tag names (only those: other settings do not rerun it)."""
     knn = knn_settings(wildcards)
     method = METHOD_OF_TAG[wildcards.tag]
+    common = f"--batch-size {knn['batch_size']} --seed {knn['seed']}"
     if method == "ivf":
-        return f"--nlist {knn['ivf']['nlist']} --nprobe {knn['ivf']['nprobe']} --recall-sample {knn['recall_sample']}"
+        return f"--nlist {knn['ivf']['nlist']} --nprobe {knn['ivf']['nprobe']} {common}"
     if method == "hnsw":
         hnsw = knn["hnsw"]
-        return (f"--hnsw-m {hnsw['m']} --ef-construction {hnsw['ef_construction']} --ef-search {hnsw['ef_search']}"
-                f" --recall-sample {knn['recall_sample']}")
+        return f"--hnsw-m {hnsw['m']} --ef-construction {hnsw['ef_construction']} --ef-search {hnsw['ef_search']} {common}"
     return ""
+
+
+def knn_index_file(wildcards):
+    """The saved approximate index a kNN shard searches (none for exact search)."""
+    if METHOD_OF_TAG[wildcards.tag] == "flat":
+        return []
+    return f"results/{wildcards.ds}/knn/{wildcards.split}/{wildcards.tag}.index"
+
+
+def knn_shard_files(wildcards):
+    """The query shards that the knn rule merges, in order (config knn.shards)."""
+    n = knn_settings(wildcards)["shards"]
+    w = wildcards
+    return [f"results/{w.ds}/knn/{w.split}/shards/{w.tag}_k_{w.k}.{i}-of-{n}.npz" for i in range(n)]
 
 
 def method_settings(wildcards, method):

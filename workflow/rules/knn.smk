@@ -1,11 +1,75 @@
-# kNN graph of a split by cosine similarity (faiss), in the original project's knns/NAME/<tag>_k_<k>.npz format.
+# kNN graph of a split by cosine similarity, in the original project's knns/NAME/<tag>_k_<k>.npz format.
+# Scatter/gather: an approximate index is built once (knn_index), the query rows are split into
+# `knn.shards` jobs that can run on different cluster nodes (knn_shard), and `knn` merges them.
+# Shards are whole search batches, so any shard count gives the same file.
+
+
+rule knn_index:
+    input:
+        unpack(split_inputs),
+        summary="results/{ds}/validate/{split}.json",
+        script=script("knn_index.py"),
+        package=package("knn.py"),
+    output:
+        temp("results/{ds}/knn/{split}/{tag}.index"),
+    wildcard_constraints:
+        tag="ivf|hnsw",
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        method=lambda wc: METHOD_OF_TAG[wc.tag],
+        index_options=knn_index_options,
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/knn_index_{split}_{tag}.log",
+    benchmark:
+        "results/{ds}/benchmarks/knn_index_{split}_{tag}.tsv"
+    threads: 8
+    resources:
+        # a sample of the normalised rows for k-means, and the hnsw graph (or the ivf probes)
+        mem_mb=lambda wc, input: int(1.5 * input.size_mb) + 2000,
+        runtime=lambda wc, input: max(30, int(input.size_mb / 20)),
+    shell:
+        "python {input.script} --features {input.features} --dim {params.dim} --method {params.method}"
+        " {params.index_options} --threads {threads} --out {output} --log {log}"
+
+
+rule knn_shard:
+    input:
+        unpack(split_inputs),
+        summary="results/{ds}/validate/{split}.json",
+        index=knn_index_file,
+        script=script("knn.py"),
+        package=package("knn.py"),
+    output:
+        temp("results/{ds}/knn/{split}/shards/{tag}_k_{k}.{shard}-of-{shards}.npz"),
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        method=lambda wc: METHOD_OF_TAG[wc.tag],
+        batch_size=lambda wc: knn_settings(wc)["batch_size"],
+        index=lambda wc, input: f"--index {input.index}" if input.index else "",
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/knn_{split}_{tag}_k_{k}.{shard}-of-{shards}.log",
+    benchmark:
+        "results/{ds}/benchmarks/knn_shard_{split}_{tag}_k_{k}.{shard}-of-{shards}.tsv"
+    threads: 8
+    resources:
+        # all normalised rows (ivf: stored cell by cell), plus this shard's neighbours
+        mem_mb=lambda wc, input: int(1.2 * input.size_mb * (1 + 1 / int(wc.shards))) + 2000,
+        runtime=lambda wc, input: max(30, int(input.size_mb / 5 / int(wc.shards))),
+    shell:
+        "python {input.script} --features {input.features} --dim {params.dim} --k {wildcards.k}"
+        " --method {params.method} {params.index} --shard {wildcards.shard} --shards {wildcards.shards}"
+        " --batch-size {params.batch_size} --threads {threads} --out {output} --log {log}"
 
 
 rule knn:
     input:
+        shards=knn_shard_files,
         features=lambda wc: split_of(wc).features,
-        summary="results/{ds}/validate/{split}.json",
-        script=script("knn.py"),
+        script=script("knn_gather.py"),
         package=package("knn.py"),
     output:
         knn="results/{ds}/knn/{split}/{tag}_k_{k}.npz",
@@ -13,8 +77,7 @@ rule knn:
     params:
         dim=lambda wc: config["datasets"][wc.ds]["dim"],
         method=lambda wc: METHOD_OF_TAG[wc.tag],
-        batch_size=lambda wc: knn_settings(wc)["batch_size"],
-        index_options=knn_index_options,
+        recall_sample=lambda wc: knn_settings(wc)["recall_sample"],
         seed=lambda wc: knn_settings(wc)["seed"],
     conda:
         ENV
@@ -22,12 +85,11 @@ rule knn:
         "results/{ds}/logs/knn_{split}_{tag}_k_{k}.log",
     benchmark:
         "results/{ds}/benchmarks/knn_{split}_{tag}_k_{k}.tsv"
-    threads: 8
+    threads: 1
     resources:
-        # the normalised copy of the features in the index, plus search buffers
-        mem_mb=lambda wc, input: int(2.5 * input.size_mb) + 2000,
-        runtime=lambda wc, input: max(30, int(input.size_mb / 10)),
+        # shards are streamed through; recall@k searches a sample of queries exactly
+        mem_mb=lambda wc, input: int(0.3 * input.size_mb) + 2000,
     shell:
-        "python {input.script} --features {input.features} --dim {params.dim} --k {wildcards.k}"
-        " --method {params.method} --out {output.knn} --stats {output.stats} --threads {threads}"
-        " --batch-size {params.batch_size} {params.index_options} --seed {params.seed} --log {log}"
+        "python {input.script} {input.shards} --features {input.features} --dim {params.dim}"
+        " --method {params.method} --recall-sample {params.recall_sample} --seed {params.seed}"
+        " --out {output.knn} --stats {output.stats} --log {log}"

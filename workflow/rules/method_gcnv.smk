@@ -59,14 +59,15 @@ rule infer_gcnv:
         "results/{ds}/benchmarks/infer_gcnv_{split}.tsv"
     threads: 8
     resources:
-        mem_mb=lambda wc, input: int(6 * input.size_mb) + 2000,
+        # graph and features held once; [X, AX] and the hidden features go by row blocks
+        mem_mb=lambda wc, input: int(1.2 * input.size_mb) + 2000,
     shell:
         "python {input.script} --model {input.model} --features {input.features} --dim {params.dim}"
         " --knn {input.knn} --th-sim {params.th_sim} --device {params.device} --threads {threads}"
         " --confidence {output.confidence} --gcn-features {output.gcn_features} --log {log}"
 
 
-use rule knn as knn_gcn_features with:
+rule knn_gcn_features:
     input:
         features="results/{ds}/gcnv/{split}/gcn_features.npy",
         script=script("knn.py"),
@@ -77,13 +78,22 @@ use rule knn as knn_gcn_features with:
     params:
         dim=lambda wc: gcnv_settings(wc)["nhid"],
         method=lambda wc: METHOD_OF_TAG[wc.tag],
-        batch_size=lambda wc: knn_settings(wc)["batch_size"],
         index_options=knn_index_options,
-        seed=lambda wc: knn_settings(wc)["seed"],
+        recall_sample=lambda wc: knn_settings(wc)["recall_sample"],
+    conda:
+        ENV
     log:
         "results/{ds}/logs/knn_gcn_features_{split}_{tag}_k_{k}.log",
     benchmark:
         "results/{ds}/benchmarks/knn_gcn_features_{split}_{tag}_k_{k}.tsv"
+    threads: 8
+    resources:
+        mem_mb=lambda wc, input: int(2.5 * input.size_mb) + 2000,
+        runtime=lambda wc, input: max(30, int(input.size_mb / 10)),
+    shell:
+        "python {input.script} --features {input.features} --dim {params.dim} --k {wildcards.k}"
+        " --method {params.method} {params.index_options} --recall-sample {params.recall_sample}"
+        " --threads {threads} --out {output.knn} --stats {output.stats} --log {log}"
 
 
 rule links_gcnv:
@@ -91,7 +101,7 @@ rule links_gcnv:
         confidence="results/{ds}/gcnv/{split}/confidence.npy",
         knn=gcnv_link_knn,
         script=script("links_gcnv.py"),
-        package=package("confidence.py"),
+        package=package("confidence.py", "graph.py"),
     output:
         "results/{ds}/gcnv/{split}/links.npz",
     conda:
@@ -102,6 +112,7 @@ rule links_gcnv:
         "results/{ds}/benchmarks/links_gcnv_{split}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
+        # the kNN file is streamed
+        mem_mb=lambda wc, input: int(0.05 * input.size_mb) + 1000,
     shell:
         "python {input.script} --confidence {input.confidence} --knn {input.knn} --out {output} --log {log}"

@@ -1,50 +1,43 @@
 #!/usr/bin/env python
-"""Build the cosine kNN graph of a feature file with faiss and save it as knns/NAME/<tag>_k_<k>.npz."""
+"""Search the cosine kNN of a feature file (all rows, or one query shard) and save it as <tag>_k_<k>.npz.
+
+Without --index an approximate index is built first; with --shard/--shards only that shard's rows
+are searched (the knn_gather script merges the shards).
+"""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import logging  # noqa: E402
-import time  # noqa: E402
-
 from ltc import cli, knn  # noqa: E402
 from ltc.io import read_features, save_knn, write_json  # noqa: E402
 
-log = logging.getLogger("ltc")
-
 
 def main(args):
+    knn.set_threads(args.threads)
     feats = read_features(args.features, args.dim)
-    start = time.perf_counter()
-    ids, dists = knn.knn_graph(feats, args.k, args.method, threads=args.threads, batch_size=args.batch_size,
-                               nlist=args.nlist, nprobe=args.nprobe, hnsw_m=args.hnsw_m,
-                               ef_construction=args.ef_construction, ef_search=args.ef_search, seed=args.seed)
-    stats = {"method": args.method, "k": args.k, "n": len(ids), "seconds": round(time.perf_counter() - start, 3)}
-    if args.method != "flat" and args.recall_sample:
-        stats["recall_at_k"] = knn.recall_at_k(ids, feats, args.k, args.recall_sample, args.seed)
-        log.info("%s recall@%d on %d sampled queries: %.4f", args.method, args.k,
-                 min(args.recall_sample, len(ids)), stats["recall_at_k"])
+    if args.method == "flat":
+        index = None
+    elif args.index:
+        index = knn.load_index(args.index, args.method)
+    else:
+        index = knn.build_index(feats, args.method, **knn.index_options(args))
+    rows = knn.shard_rows(len(feats), args.shards, args.shard, args.batch_size)
+    ids, dists = knn.search(feats, args.k, args.method, index, rows, args.batch_size)
     save_knn(args.out, ids, dists)
     if args.stats:
-        write_json(args.stats, stats)
+        sample = knn.recall_rows(len(feats), args.recall_sample, args.seed)
+        write_json(args.stats, knn.summary(ids[sample], sample, feats, args.method, args.k))
 
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
-    p.add_argument("--features", required=True)
-    p.add_argument("--dim", type=int, required=True)
+    knn.add_arguments(p)
     p.add_argument("--k", type=int, default=80)
-    p.add_argument("--method", choices=knn.METHODS, default="flat")
     p.add_argument("--out", required=True, help=".npz kNN file to write")
-    p.add_argument("--stats", help="JSON with timing (and recall@k for approximate methods)")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=65536, help="rows added / searched per batch")
-    p.add_argument("--nlist", default="auto", help="ivf: number of cells, or 'auto'")
-    p.add_argument("--nprobe", type=int, default=16, help="ivf: cells scanned per query")
-    p.add_argument("--hnsw-m", type=int, default=32)
-    p.add_argument("--ef-construction", type=int, default=40)
-    p.add_argument("--ef-search", type=int, default=100)
+    p.add_argument("--index", help="index written by knn_index.py (ivf, hnsw); built here if not given")
+    p.add_argument("--shard", type=int, default=0, help="which query shard to search (0-based)")
+    p.add_argument("--shards", type=int, default=1, help="number of query shards")
+    p.add_argument("--stats", help="JSON with recall@k (approximate methods; all rows only)")
     p.add_argument("--recall-sample", type=int, default=1000, help="queries for recall@k (approximate methods)")
-    p.add_argument("--seed", type=int, default=0)
     cli.run(main, p.parse_args())
