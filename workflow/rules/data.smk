@@ -64,6 +64,7 @@ for _ds, _spec in config["datasets"].items():
             threads: 1
             resources:
                 mem_mb=1000,
+            localrule: True  # cluster compute nodes often have no internet access
             shell:
                 "python {input.script} --url '{params.url}' --archive {params.archive} {params.sha256}"
                 " --dest {params.dest} --provides {params.provides} --log {log}"
