@@ -15,10 +15,12 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/knn.smk"
 include: "workflow/rules/method_knn_cc.smk"
+include: "workflow/rules/method_baselines.smk"
 include: "workflow/rules/method_gcnv.smk"
 include: "workflow/rules/method_gcne.smk"
 include: "workflow/rules/link_clustering.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -2,6 +2,7 @@
 """Scores of the workflow's methods on the real face embeddings in ../shared/data/real-faces.
 
     python benchmarks/real_faces.py celeba10k_aligned_dlib extyaleb_cropped_dlib
+    python benchmarks/real_faces.py --compare celeba10k_aligned_dlib ...   # every method: results/<name>/all
 
 Protocol (the data's README): identities split in halves with
 ``numpy.random.default_rng(0).permutation(np.unique(labels))`` (first half = train, rest = test);
@@ -21,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ltc.io import read_features, read_labels, write_features, write_labels  # noqa: E402
+from ltc.methods.baselines import BASELINES  # noqa: E402
 
 SOURCE = REPO.parent / "shared" / "data" / "real-faces"
 OUT = REPO / "benchmarks" / "out" / "real"
@@ -46,15 +48,24 @@ def main() -> None:
     p.add_argument("names", nargs="+")
     p.add_argument("--methods", nargs="+", default=["knn_cc", "gcnv"])
     p.add_argument("--cores", type=int, default=2)
+    p.add_argument("--compare", action="store_true",
+                   help="run every method (results/<name>/all) and print each results/<name>/comparison.md")
     args = p.parse_args()
-    config = {"datasets": {name: split_halves(name) for name in args.names},
-              "methods": {"knn_cc": {"threshold": "auto"}, "gcnv": {"tau_0": "auto", "tau": "auto"},
-                          "gcne": {"tau": "auto"}}}
+    methods = {"knn_cc": {"threshold": "auto"}, "gcnv": {"tau_0": "auto", "tau": "auto"}, "gcne": {"tau": "auto"}}
+    # every baseline threshold chosen on the train half, as for knn_cc and the GCNs
+    methods.update({name: {spec.threshold: "auto"} for name, spec in BASELINES.items() if spec.threshold})
+    config = {"datasets": {name: split_halves(name) for name in args.names}, "methods": methods}
     config_path = OUT / "real_faces.yaml"
     config_path.write_text(yaml.safe_dump(config))
     targets = [f"results/{n}/{m}/metrics.json" for n in args.names for m in args.methods]
-    subprocess.run(["snakemake", "--cores", str(args.cores), *targets, "--configfile", str(config_path)],
+    if args.compare:
+        targets = [f"results/{n}/all" for n in args.names]
+    subprocess.run(["snakemake", "--cores", str(args.cores), "--keep-going", *targets, "--configfile", str(config_path)],
                    cwd=REPO, check=True)
+    if args.compare:
+        for name in args.names:
+            print((REPO / f"results/{name}/comparison.md").read_text())
+        return
     print("| data | method | threshold (chosen on train) | pairwise F | BCubed F | NMI | clusters |")
     print("|---|---|---|---|---|---|---|")
     for name in args.names:

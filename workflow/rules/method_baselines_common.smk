@@ -1,0 +1,75 @@
+# Input functions of the baseline rules (workflow/rules/method_baselines.smk).
+import json
+
+from ltc.methods.baselines import BASELINES, needs
+
+
+def baseline_settings(wc):
+    return method_settings(wc, wc.baseline)
+
+
+def baseline_package(wc, *extra):
+    """The package modules a baseline runs, as inputs: editing another method's module reruns nothing here."""
+    modules = [f"methods/{m}" for m in BASELINES[wc.baseline].modules]
+    return package("graph.py", "methods/__init__.py", "methods/common.py", "methods/baselines.py", *modules, *extra)
+
+
+def split_features(wc, split):
+    return existing_or_produced(split_of(wc, split).features, wc.ds, "Feature")
+
+
+def true_count_labels(wc):
+    """The test labels whose identity count is `n_clusters: auto`."""
+    labels = split_of(wc, "test").labels
+    if not labels:
+        raise WorkflowError(
+            f"dataset '{wc.ds}' has an unlabelled test split, so methods.{wc.baseline}.n_clusters: auto "
+            f"(the true identity count) is unknown: give methods.{wc.baseline}.n_clusters a number for it."
+        )
+    return existing_or_produced(labels, wc.ds, "Label")
+
+
+def baseline_inputs(wc):
+    """What a baseline reads on the test split: kNN graph and/or features, true labels for
+    `n_clusters: auto`, the threshold file for a threshold chosen on train."""
+    spec, settings = BASELINES[wc.baseline], baseline_settings(wc)
+    use_knn, use_features = needs(wc.baseline, settings)
+    files = {}
+    if use_knn:
+        files["knn"] = test_knn(wc)
+    if use_features:
+        files["features"] = split_features(wc, "test")
+    if spec.n_clusters and settings.get("n_clusters") == "auto":
+        files["labels"] = true_count_labels(wc)
+    if spec.threshold:
+        files["threshold"] = threshold_file(wc, wc.baseline, spec.threshold)
+    return files
+
+
+def baseline_options(wc, input):
+    """Command-line options naming the inputs, the feature width and the threshold."""
+    spec = BASELINES[wc.baseline]
+    opts = [f"--{key} {input[key]}" for key in ("knn", "features", "labels") if key in input.keys()]
+    if "features" in input.keys():
+        opts.append(f"--dim {config['datasets'][wc.ds]['dim']}")
+    if spec.threshold:
+        opts.append(f"--threshold {chosen_threshold(wc, wc.baseline, spec.threshold)}")
+    return " ".join(opts)
+
+
+def sweep_inputs(wc):
+    use_knn, use_features = needs(wc.baseline, baseline_settings(wc), sweep=True)
+    files = {"labels": split_of(wc, "train").labels}
+    if use_knn:
+        files["knn"] = knn_file(wc, "train")
+    if use_features:
+        files["features"] = split_features(wc, "train")
+    return files
+
+
+def sweep_options(wc, input):
+    """Command-line options naming the train split's inputs of a threshold sweep."""
+    opts = [f"--knn {input.knn}"] if "knn" in input.keys() else []
+    if "features" in input.keys():
+        opts.append(f"--features {input.features} --dim {config['datasets'][wc.ds]['dim']}")
+    return " ".join(opts)

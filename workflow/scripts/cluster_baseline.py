@@ -1,0 +1,68 @@
+#!/usr/bin/env python
+"""Cluster a split with one of the original learn-to-cluster baselines (or Infomap); write one
+predicted label per line. The method's settings come as JSON (the config's methods.<name>)."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
+import json  # noqa: E402
+import logging  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from ltc import DataError, cli, thresholds  # noqa: E402
+from ltc.io import load_knn, read_features, read_labels, write_labels  # noqa: E402
+from ltc.methods.baselines import BASELINES, run  # noqa: E402
+
+log = logging.getLogger("ltc")
+
+
+def resolved_settings(args) -> dict:
+    """The settings with the threshold and ``n_clusters`` made numbers."""
+    spec = BASELINES[args.method]
+    settings = json.loads(args.settings)
+    if spec.threshold:
+        if args.threshold is None:
+            raise DataError(f"{args.method} needs --threshold (a number or a threshold.json) for its {spec.threshold}.")
+        settings[spec.threshold] = (thresholds.read_choice(args.threshold, spec.threshold)
+                                    if args.threshold.endswith(".json") else float(args.threshold))
+    if spec.n_clusters and settings.get("n_clusters", "auto") == "auto":
+        if not args.labels:
+            raise DataError(f"{args.method}: n_clusters is 'auto' (the true identity count) but no labels were "
+                            f"given: pass --labels or set methods.{args.method}.n_clusters to a number.")
+        settings["n_clusters"] = int(len(np.unique(read_labels(args.labels))))
+        log.info("n_clusters = %d (the identities in %s)", settings["n_clusters"], args.labels)
+    return settings
+
+
+def main(args):
+    settings = resolved_settings(args)
+    ids = dists = feats = None
+    if args.knn:
+        ids, dists = load_knn(args.knn)
+    if args.features:
+        if not args.dim:
+            raise DataError("--features needs --dim (the feature width).")
+        feats = read_features(args.features, args.dim)
+    start = time.perf_counter()
+    labels = run(args.method, settings, ids=ids, dists=dists, feats=feats, threads=args.threads)
+    shown = {k: v for k, v in settings.items() if k != "max_points"}
+    log.info("%s %s: %d clusters over %d points in %.1f s", args.method, json.dumps(shown, sort_keys=True),
+             labels.max() + 1 if len(labels) else 0, len(labels), time.perf_counter() - start)
+    write_labels(args.out, labels)
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--method", required=True, choices=sorted(BASELINES))
+    p.add_argument("--settings", default="{}", help="JSON of the method's settings (config methods.<name>)")
+    p.add_argument("--knn", help=".npz kNN file (for the methods on the kNN graph)")
+    p.add_argument("--features", help="feature file (.bin or .npy), for the methods on the features")
+    p.add_argument("--dim", type=int, help="feature width")
+    p.add_argument("--threshold", help="the method's threshold: a number, or a threshold.json chosen on a train split")
+    p.add_argument("--labels", help="labels whose identity count is n_clusters when it is 'auto'")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="predicted labels (.meta) to write")
+    cli.run(main, p.parse_args())
