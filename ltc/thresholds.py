@@ -46,7 +46,7 @@ def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path) ->
     for key in ("precision", "recall", "fscore"):
         ax.plot(t, [row[key] for row in table], label=f"pairwise {key}")
     ax.axvline(chosen, color="k", linestyle="--", label=f"chosen {name} = {chosen:.4f}")
-    ax.set_xlabel(f"{name} (cosine similarity)")
+    ax.set_xlabel(name)
     ax.set_ylabel("score on the train split")
     ax.legend()
     fig.tight_layout()

@@ -11,7 +11,7 @@ rule knn_index:
         script=script("knn_index.py"),
         package=package("knn.py"),
     output:
-        temp("results/{ds}/knn/{split}/{tag}.index"),
+        "results/{ds}/knn/{split}/{tag}.index",  # kept: a new k or shard count reuses it
     wildcard_constraints:
         tag="ivf|hnsw",
     params:

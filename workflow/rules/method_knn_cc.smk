@@ -13,7 +13,7 @@ rule select_threshold_knn_cc:
         plot=report(
             "results/{ds}/knn_cc/threshold_sweep.png",
             caption="../report/threshold_sweep.rst",
-            category="kNN threshold",
+            category="thresholds",
         ),
     conda:
         ENV
