@@ -21,7 +21,6 @@ benchmarks/out/scale/report.md. ``--scale-down F`` divides every size by F (data
 ``synth584k_divF``/``synth5m_divF``, report_divF.md), to check the script end to end.
 """
 import argparse
-import csv
 import datetime
 import json
 import os
@@ -36,6 +35,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ltc.datasets import KNN_FILE_TAG  # noqa: E402
+from ltc.report import read_benchmark  # noqa: E402
 from ltc.synthetic import MS1M_SHAPE, write_split  # noqa: E402
 
 OUT = REPO / "benchmarks" / "out" / "scale"
@@ -93,7 +94,7 @@ def current(name: str, args) -> bool:
     if not name.startswith("knn"):
         return True
     shards = re.search(r"\.\d+-of-(\d+)$", name)
-    tag = {"flat": "faiss"}.get(args.knn, args.knn)
+    tag = KNN_FILE_TAG[args.knn]
     return f"_{tag}" in name and (not shards or int(shards.group(1)) == (args.shards or 1))
 
 
@@ -103,10 +104,9 @@ def stages(ds: str, args) -> list[tuple[str, float, float]]:
     for tsv in (REPO / "results" / ds / "benchmarks").glob("*.tsv"):
         if not current(tsv.stem, args):
             continue
-        with open(tsv) as f:
-            row = next(csv.DictReader(f, delimiter="\t"), None)
-        if row:
-            rows.append((tsv.stem, float(row["s"]), float(row["max_rss"]) / 1024))
+        cost = read_benchmark(tsv)
+        if cost["s"] is not None:
+            rows.append((tsv.stem, cost["s"], (cost["max_rss"] or 0) / 1024))
     return sorted(rows, key=lambda r: stage_rank(r[0]))
 
 

@@ -36,11 +36,20 @@ def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     Components are numbered 0, 1, ... in order of their smallest point, so the labels are stable.
     """
     graph = sparse.coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
-    _, labels = connected_components(graph, directed=True, connection="weak")
-    first_seen = np.unique(labels, return_index=True)[1]
-    order = np.empty(len(first_seen), dtype=np.int64)
-    order[np.argsort(first_seen)] = np.arange(len(first_seen))
-    return order[labels]
+    return renumber(connected_components(graph, directed=True, connection="weak")[1])
+
+
+def renumber(labels: np.ndarray) -> np.ndarray:
+    """Labels numbered 0, 1, ... in order of each cluster's first point; negative labels (noise) each
+    become a cluster of their own."""
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    noise = labels < 0
+    if noise.any():
+        labels[noise] = labels.max(initial=-1) + 1 + np.arange(int(noise.sum()))
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse.ravel()]
 
 
 def index_dtype(largest: int) -> type:

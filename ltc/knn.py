@@ -189,6 +189,7 @@ def search(feats: np.ndarray, k: int, method: str = "flat", index: IVFCells | fa
     rows = range(len(feats)) if rows is None else rows
     k = min(k, len(feats))
     database = CellDatabase(feats, index, batch_size) if method == "ivf" else None
+    unit = normalized(feats) if method == "flat" else None  # searched by every batch
     ids = np.empty((len(rows), k), dtype=np.int64)
     sims = np.empty((len(rows), k), dtype=np.float32)
 
@@ -196,7 +197,7 @@ def search(feats: np.ndarray, k: int, method: str = "flat", index: IVFCells | fa
         block = np.arange(start, min(start + batch_size, rows.stop))
         out = slice(start - rows.start, start - rows.start + len(block))
         if method == "flat":
-            ids[out], sims[out] = exact_search(feats, k, rows=block, progress=False)
+            ids[out], sims[out] = exact_search(feats, k, rows=block, progress=False, unit=unit)
         elif method == "ivf":
             ids[out], sims[out] = ivf_search(database, index.probes[block], block, k)
         else:
@@ -273,15 +274,16 @@ def index_options(args) -> dict:
 
 
 def exact_search(feats: np.ndarray, k: int, rows: np.ndarray | None = None, query_batch: int = 2048,
-                 db_batch: int = 32768, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                 db_batch: int = 32768, progress: bool = True, unit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k neighbours by cosine of ``feats[rows]`` (all rows by default) among all rows.
 
     One BLAS GEMM per (query block, database block), then a top-k per block merged into the
-    running top-k: memory ~ query_batch x db_batch floats. Returns (ids int64, similarities float32),
-    len(rows) x k, most similar first.
+    running top-k: memory ~ query_batch x db_batch floats. ``unit``: ``normalized(feats)``, if the
+    caller already has it. Returns (ids int64, similarities float32), len(rows) x k, most similar first.
     """
     rows = np.arange(len(feats)) if rows is None else np.asarray(rows)
-    unit = normalized(feats) if len(rows) > db_batch else None  # reused by every query block
+    if unit is None and len(rows) > db_batch:
+        unit = normalized(feats)  # reused by every query block
     database = (lambda a, b: unit[a:b]) if unit is not None else (lambda a, b: normalized(feats[a:b]))
     k = min(k, len(feats))
     ids = np.empty((len(rows), k), dtype=np.int64)

@@ -246,7 +246,7 @@ def describe_truth(gt: np.ndarray) -> str:
             f"largest {int(sizes.max()) if len(sizes) else 0:,})")
 
 
-def notes(rows: Sequence[Row]) -> list[str]:
+def notes() -> list[str]:
     """The table's footnotes: how to read the columns and which steps each row's costs add up."""
     out = ["Scores are on the labelled test split; thresholds set to `auto` were chosen on the train split. "
            "The best F-scores and NMI are in bold. Methods given a number of clusters (k-means, mini-batch "
@@ -275,7 +275,7 @@ def format_markdown(rows: Sequence[Row], dataset: str, truth: str) -> str:
             cells[0] = f"*{cells[0]}*"
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"{n}\n" for n in notes(rows)]
+    lines += [f"{n}\n" for n in notes()]
     lines += [f"* {r.method}: {steps_text(r)}" for r in rows]
     return "\n".join(lines) + "\n"
 
@@ -319,7 +319,7 @@ def format_html(rows: Sequence[Row], dataset: str, truth: str) -> str:
             cls = " ".join(c for c in ("best" if is_best else "", "sep" if i in seps else "") if c)
             tds.append(f'<td class="{cls}">{e(text)}</td>' if cls else f"<td>{e(text)}</td>")
         body.append(f'<tr class="shared">{"".join(tds)}</tr>' if row.shared else f"<tr>{''.join(tds)}</tr>")
-    *general, steps_heading = notes(rows)
+    *general, steps_heading = notes()
     steps = "".join(f"<li><b>{e(r.method)}</b>: {e(steps_text(r))}</li>" for r in rows)
     items = "".join(f"<li>{_md_code(e(n))}</li>" for n in general)
     items += f"<li>{_md_code(e(steps_heading))}<ul>{steps}</ul></li>"

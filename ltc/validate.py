@@ -11,19 +11,12 @@ import numpy as np
 from tqdm import tqdm
 
 from ltc import DataError
-from ltc.io import iter_features, read_labels
-
-CHUNK_ROWS = 65536
-
-
-def row_norms(feats: np.ndarray, path: str | Path, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
-    """L2 norm of every row, streamed in chunks; raises DataError on NaN/Inf or all-zero rows."""
-    chunks = ((start, feats[start:start + chunk_rows]) for start in range(0, len(feats), chunk_rows))
-    return chunked_row_norms(chunks, path)
+from ltc.io import CHUNK_ROWS, iter_features, read_labels
 
 
 def chunked_row_norms(chunks, path: str | Path) -> np.ndarray:
-    """:func:`row_norms` of consecutive chunks of rows (first row, rows)."""
+    """L2 norm of every row of consecutive chunks of rows (first row, rows); raises DataError on
+    NaN/Inf or all-zero rows."""
     parts = []
     for start, chunk in tqdm(chunks, desc="validate", unit="chunk", leave=False):
         chunk = np.asarray(chunk, dtype=np.float64)

@@ -29,7 +29,7 @@ BASELINES: dict[str, Baseline] = {
     "kmeans": Baseline(("kmeans.py",), knn=False, features=True, n_clusters=True, threads=8),
     "mini_batch_kmeans": Baseline(("mini_batch_kmeans.py",), knn=False, features=True, n_clusters=True, threads=8),
     "fast_hac": Baseline(("fast_hac.py",), knn=True, features=True, threshold="distance"),
-    "dbscan": Baseline(("dbscan.py", "knn_dbscan.py", "fast_hac.py"), knn=False, features=True, threshold="eps",
+    "dbscan": Baseline(("dbscan.py", "knn_dbscan.py"), knn=False, features=True, threshold="eps",
                        threads=8),
     "knn_dbscan": Baseline(("knn_dbscan.py",), knn=True, features=False, threshold="eps"),
     "hdbscan": Baseline(("hdbscan.py",), knn=True, features=False),
@@ -59,20 +59,18 @@ def _module(name: str):
 
 def run(name: str, s: dict, *, ids=None, dists=None, feats=None, threads: int | None = None):
     """Labels (int64, N) of method ``name`` with settings ``s`` (thresholds and n_clusters resolved)."""
+    spec = BASELINES[name]
+    if spec.threshold and name != "dbscan":  # clustering at a threshold is the sweeper's cut at it
+        return sweeper(name, s, ids=ids, dists=dists, feats=feats)[0](float(s[spec.threshold]))
     m = _module(name)
     if name == "kmeans":
         return m.cluster(feats, int(s["n_clusters"]), niter=s.get("niter", 20), seed=s.get("seed", 0), threads=threads)
     if name == "mini_batch_kmeans":
         return m.cluster(feats, int(s["n_clusters"]), batch_size=s.get("batch_size", 100), seed=s.get("seed", 0),
                          max_iter=s.get("max_iter", 100), max_points=s.get("max_points"))
-    if name == "fast_hac":
-        return m.cluster(distance=float(s["distance"]), linkage=s.get("linkage", "single"), ids=ids, dists=dists,
-                         feats=feats, max_points=s.get("max_points"))
     if name == "dbscan":
         return m.cluster(feats, float(s["eps"]), s.get("min_samples", 10), max_points=s.get("max_points"),
                          threads=threads)
-    if name == "knn_dbscan":
-        return m.cluster(ids, dists, float(s["eps"]), s.get("min_samples", 1), s.get("th_sim", -1.0))
     if name == "hdbscan":
         return m.cluster(ids, dists, s.get("min_cluster_size", 10), s.get("min_samples"), max_points=s.get("max_points"))
     if name == "meanshift":
@@ -80,12 +78,6 @@ def run(name: str, s: dict, *, ids=None, dists=None, feats=None, threads: int | 
     if name == "spectral":
         return m.cluster(ids, dists, int(s["n_clusters"]), s.get("n_components", 100), s.get("seed", 0),
                          max_points=s.get("max_points"), threads=threads)
-    if name == "aro":
-        return m.cluster(ids, float(s["th_sim"]))
-    if name == "chinese_whispers":
-        return m.cluster(ids, dists, float(s["th_sim"]), s.get("iters", 20), s.get("seed", 0))
-    if name == "infomap":
-        return m.cluster(ids, dists, s.get("k", 50), float(s["min_sim"]), **_infomap_options(s))
     raise ValueError(f"unknown baseline {name!r}: choose one of {', '.join(BASELINES)}")
 
 
@@ -93,7 +85,7 @@ def _infomap_options(s: dict) -> dict:
     return {"directed": s.get("directed", True), "seed": s.get("seed", 1), "trials": s.get("trials", 1)}
 
 
-def sweeper(name: str, s: dict, *, ids=None, dists=None, feats=None, threads: int | None = None):
+def sweeper(name: str, s: dict, *, ids=None, dists=None, feats=None):
     """(threshold -> labels, candidate values) of method ``name``'s threshold (``BASELINES[name].threshold``)."""
     m = _module(name)
     if name == "fast_hac":

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from ltc import DataError
+from ltc.graph import renumber  # noqa: F401  (the methods' label numbering)
 
 
 def check_size(method: str, n: int, max_points: int | None, instead: str) -> None:
@@ -28,17 +29,16 @@ def check_size(method: str, n: int, max_points: int | None, instead: str) -> Non
             f"methods.{method}.max_points if you have the memory and hours it needs.")
 
 
-def renumber(labels: np.ndarray) -> np.ndarray:
-    """Labels numbered 0, 1, ... in order of each cluster's first point; negative labels (noise) each
-    become a cluster of their own."""
-    labels = np.asarray(labels, dtype=np.int64).copy()
-    noise = labels < 0
-    if noise.any():
-        labels[noise] = labels.max(initial=-1) + 1 + np.arange(int(noise.sum()))
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first)] = np.arange(len(first))
-    return rank[inverse.ravel()]
+def check_n_clusters(method: str, n_clusters: int, n: int) -> None:
+    """Refuse, with one sentence, a number of clusters outside 1..N."""
+    if not 1 <= n_clusters <= n:
+        raise DataError(f"{method}: n_clusters is {n_clusters} but there are {n} points: "
+                        f"set methods.{method}.n_clusters between 1 and {n}.")
+
+
+def euclidean_of_cosine_distance(dists: np.ndarray) -> np.ndarray:
+    """Euclidean distance between unit vectors whose cosine distance (1 - cos) is ``dists``."""
+    return np.sqrt(np.maximum(2.0 * np.asarray(dists, dtype=np.float64), 0.0))
 
 
 def unit_rows(feats: np.ndarray, batch: int = 65536) -> np.ndarray:

@@ -15,8 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ltc.methods import knn_dbscan
-from ltc.methods.common import check_size, renumber, undirected_edges, unit_rows
-from ltc.methods.fast_hac import euclidean_of_cosine_distance
+from ltc.methods.common import check_size, euclidean_of_cosine_distance, renumber, undirected_edges, unit_rows
 
 
 def cluster(feats: np.ndarray, eps: float, min_samples: int = 10, max_points: int | None = None,

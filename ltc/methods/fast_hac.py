@@ -20,14 +20,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ltc.graph import components
-from ltc.methods.common import check_size, renumber, undirected_edges, unit_rows
+from ltc.methods.common import check_size, euclidean_of_cosine_distance, renumber, undirected_edges, unit_rows
 
 LINKAGES = ("single", "average")
-
-
-def euclidean_of_cosine_distance(dists: np.ndarray) -> np.ndarray:
-    """Euclidean distance between unit vectors whose cosine distance (1 - cos) is ``dists``."""
-    return np.sqrt(np.maximum(2.0 * np.asarray(dists, dtype=np.float64), 0.0))
 
 
 def single_linkage_sweeper(ids: np.ndarray, dists: np.ndarray) -> tuple[Callable[[float], np.ndarray], np.ndarray]:

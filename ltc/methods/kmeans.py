@@ -10,8 +10,7 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-from ltc import DataError
-from ltc.methods.common import renumber, unit_rows
+from ltc.methods.common import check_n_clusters, renumber, unit_rows
 
 
 def cluster(feats: np.ndarray, n_clusters: int, niter: int = 20, seed: int = 0,
@@ -20,9 +19,7 @@ def cluster(feats: np.ndarray, n_clusters: int, niter: int = 20, seed: int = 0,
     """Labels (int64, N) of k-means with ``n_clusters`` centroids on the N x D float32 features
     (L2-normalised first; Euclidean distance)."""
     n, dim = feats.shape
-    if not 1 <= n_clusters <= n:
-        raise DataError(f"kmeans: n_clusters is {n_clusters} but there are {n} points: "
-                        f"set methods.kmeans.n_clusters between 1 and {n}.")
+    check_n_clusters("kmeans", n_clusters, n)
     if threads:
         faiss.omp_set_num_threads(int(threads))
     x = unit_rows(feats)

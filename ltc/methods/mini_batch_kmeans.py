@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ltc import DataError
-from ltc.methods.common import check_size, renumber, unit_rows
+from ltc.methods.common import check_n_clusters, check_size, renumber, unit_rows
 
 
 def cluster(feats: np.ndarray, n_clusters: int, batch_size: int = 100, seed: int = 0,
@@ -19,9 +18,7 @@ def cluster(feats: np.ndarray, n_clusters: int, batch_size: int = 100, seed: int
 
     n = len(feats)
     check_size("mini_batch_kmeans", n, max_points, "kmeans (faiss)")
-    if not 1 <= n_clusters <= n:
-        raise DataError(f"mini_batch_kmeans: n_clusters is {n_clusters} but there are {n} points: "
-                        f"set methods.mini_batch_kmeans.n_clusters between 1 and {n}.")
+    check_n_clusters("mini_batch_kmeans", n_clusters, n)
     model = MiniBatchKMeans(n_clusters=int(n_clusters), batch_size=int(batch_size), random_state=int(seed),
                             max_iter=int(max_iter), n_init=1)
     return renumber(model.fit_predict(unit_rows(feats)))

@@ -15,9 +15,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import eigsh
 
-from ltc import DataError
 from ltc.methods import kmeans
-from ltc.methods.common import both_ways, check_size, undirected_edges
+from ltc.methods.common import both_ways, check_n_clusters, check_size, undirected_edges
 
 
 def embedding(ids: np.ndarray, dists: np.ndarray, n_components: int, seed: int = 0) -> np.ndarray:
@@ -41,9 +40,7 @@ def cluster(ids: np.ndarray, dists: np.ndarray, n_clusters: int, n_components: i
     dists = 1 - cosine) into ``n_clusters`` clusters, from ``n_components`` eigenvectors."""
     n = len(ids)
     check_size("spectral", n, max_points, "knn_dbscan, infomap or kmeans")
-    if not 1 <= n_clusters <= n:
-        raise DataError(f"spectral: n_clusters is {n_clusters} but there are {n} points: "
-                        f"set methods.spectral.n_clusters between 1 and {n}.")
+    check_n_clusters("spectral", n_clusters, n)
     n_components = int(min(n_components, n - 1))
     if n_components < 1:
         return np.zeros(n, dtype=np.int64)

@@ -32,12 +32,12 @@ rule select_threshold_baseline:
         "results/{ds}/logs/select_threshold_{baseline}.log",
     benchmark:
         "results/{ds}/benchmarks/select_threshold_{baseline}.tsv"
-    threads: lambda wc: BASELINES[wc.baseline].threads
+    threads: 1  # the sweeps are single-threaded
     resources:
         mem_mb=lambda wc, input: int(6 * input.size_mb) + 2000,
     shell:
         "python {input.script} --method {wildcards.baseline} --settings {params.settings:q} {params.options}"
-        " --labels {input.labels} --threads {threads} --out {output.json} --plot {output.plot} --log {log}"
+        " --labels {input.labels} --out {output.json} --plot {output.plot} --log {log}"
 
 
 rule cluster_baseline:

@@ -3,10 +3,7 @@
 import shlex
 import types
 
-try:
-    from ltc.methods.baselines import BASELINES
-except ImportError:  # a checkout without the baselines
-    BASELINES = {}
+from ltc.methods.baselines import BASELINES
 
 
 def compare_methods(wildcards):

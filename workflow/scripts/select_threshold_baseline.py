@@ -22,8 +22,7 @@ def main(args):
         ids, dists = load_knn(args.knn)
     if args.features:
         feats = read_features(args.features, args.dim)
-    cluster_at, values = sweeper(args.method, json.loads(args.settings), ids=ids, dists=dists, feats=feats,
-                                 threads=args.threads)
+    cluster_at, values = sweeper(args.method, json.loads(args.settings), ids=ids, dists=dists, feats=feats)
     thresholds.choose(cluster_at, read_labels(args.labels), values, name, args.out, args.plot, args.labels)
 
 
@@ -35,7 +34,6 @@ if __name__ == "__main__":
     p.add_argument("--features", help="features of the labelled split (fast_hac with average linkage)")
     p.add_argument("--dim", type=int)
     p.add_argument("--labels", required=True)
-    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="JSON with the chosen threshold and the sweep")
     p.add_argument("--plot", required=True, help="PNG of F-score versus threshold")
     cli.run(main, p.parse_args())
