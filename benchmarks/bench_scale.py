@@ -1,30 +1,31 @@
 #!/usr/bin/env python
-"""GCN-V at MS1M 5.21M scale on synthetic data: every stage's time and peak memory (not a test).
+"""The MS-Celeb-1M benchmark protocol on synthetic data: test sets of 1, 3, 5, 7 and 9 parts (not a test).
 
-    python benchmarks/bench_scale.py [--shards S] [--cores 2] [--knn ivf]    # the full benchmark (hours)
-    python benchmarks/bench_scale.py --scale-down 50                         # a smoke run (minutes)
+    python benchmarks/bench_scale.py --scales 1 9 --nprobe 4          # 584K and 5.21M, GCN-V (hours)
+    python benchmarks/bench_scale.py --scale-down 10 --all-methods    # every scale and method, /10 (minutes)
 
-Writes MS1M-shaped synthetic splits (256-D; about 68 points per identity, as bench_gcnv.py) under
+Writes MS1M-shaped synthetic data (256-D; about 68 points per identity, as bench_gcnv.py) under
 benchmarks/out/scale/data, streamed chunk by chunk (ltc.synthetic.write_split): a train split of
-576,494 points / 8,573 identities, and test splits of 584,013 points (MS1M part1) and 5.21M points
-(MS1M's 9 parts, about 76,600 identities). Two datasets share the train split:
+576,494 points / 8,573 identities (MS1M part0_train) and nine parts of 578,889 points / 8,511
+identities each; the test set of N parts (``partN_test``) is parts 1..N, as in the original, so
+part1_test has 579K points and part9_test 5.21M (76,600 identities). Disk: 21 GB for all scales.
 
-* ``synth584k``: train -> kNN -> train_gcnv -> infer/links on train -> select_threshold (tau_0) ->
-  test: kNN -> infer_gcnv -> links_gcnv -> cluster -> evaluate;
-* ``synth5m``: test only, with ``synth584k``'s model and threshold (``model_from``):
-  validate -> kNN -> infer_gcnv -> links_gcnv -> cluster -> evaluate.
-
-Runs ``snakemake --cores N results/<ds>/gcnv/metrics.json`` for each, then prints one table of every
-stage's wall time and peak RSS (Snakemake's benchmark files, results/<ds>/benchmarks/), the kNN's
-recall@80 (results/<ds>/knn/test/*.json), the scores, and which stage dominates; the same goes to
-benchmarks/out/scale/report.md. ``--scale-down F`` divides every size by F (datasets
-``synth584k_divF``/``synth5m_divF``, report_divF.md), to check the script end to end.
+One dataset, ``synth_ms1m``, has the train split and the chosen scales as ``test_scales``, with the
+kNN, methods and ``compare`` list of ``ms1m_bench`` in config.yaml, except that thresholds are chosen
+on the train split (``auto``, as for the demo: MS1M's values do not suit synthetic features). It runs
+``snakemake results/synth_ms1m/<scale>/gcnv/metrics.json`` per scale (``--all-methods``:
+``results/synth_ms1m/all``, every compared method and the scale table ``results/synth_ms1m/scales.md``),
+then prints one table of every stage's wall time and peak RSS (Snakemake's benchmark files), the
+kNN's recall@k, GCN-V's scores, and which stage dominates; the same goes to
+benchmarks/out/scale/report.md. ``--scale-down F`` divides every size by F (dataset
+``synth_ms1m_divF``, report_divF.md).
 """
 import argparse
 import datetime
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -36,53 +37,58 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ltc.datasets import KNN_FILE_TAG  # noqa: E402
+from ltc.io import atomic_output  # noqa: E402
 from ltc.report import read_benchmark  # noqa: E402
 from ltc.synthetic import MS1M_SHAPE, write_split  # noqa: E402
 
 OUT = REPO / "benchmarks" / "out" / "scale"
-#: split name -> (points, identities, seed, label offset); sizes of MS1M part0_train, part1_test, part9_test
-SPLITS = {
-    "scale_train": (576_494, 8_573, 1, 0),
-    "scale_test584k": (584_013, 8_573, 2, 1_000_000),
-    "scale_test5m": (5_210_000, 76_600, 3, 2_000_000),
-}
+TRAIN = (576_494, 8_573)  # points, identities of MS1M part0_train
+PART = (578_889, 8_511)  # one of the nine test parts: 5.21M points, 76.6K identities in all
+SCALES = (1, 3, 5, 7, 9)
 #: pipeline order of the rules (benchmark file names start with these)
 STAGES = ("synthesize", "validate", "knn", "train_gcnv", "infer_gcnv", "links_gcnv", "select_threshold",
           "cluster", "evaluate")
 
 
-def write_splits(data: Path, scale_down: int, chunk_identities: int) -> dict[str, str]:
-    """Write the three splits (skipping those already there); returns split key -> file name."""
-    names = {}
-    for key, (n, identities, seed, offset) in SPLITS.items():
-        name = key if scale_down == 1 else f"{key}_div{scale_down}"
-        names[key] = name
+def write_data(data: Path, scales, scale_down: int, chunk_identities: int) -> None:
+    """The train split, the parts the scales need, and each scale's test set (parts 1..N end to end);
+    files already there are kept."""
+    def split(name, n, identities, seed, offset):
         features, labels = data / "features" / f"{name}.bin", data / "labels" / f"{name}.meta"
-        if features.exists() and labels.exists():
-            continue
-        start = time.perf_counter()
-        info = write_split(features, labels, max(2, identities // scale_down), dim=256, seed=seed,
-                           n_points=n // scale_down, label_offset=offset, chunk_identities=chunk_identities,
-                           **MS1M_SHAPE)
-        print(f"wrote {name}: {info['n']} points, {info['identities']} identities "
-              f"({time.perf_counter() - start:.0f} s)", flush=True)
-    return names
+        if not (features.exists() and labels.exists()):
+            start = time.perf_counter()
+            info = write_split(features, labels, max(2, identities // scale_down), dim=256, seed=seed,
+                               n_points=n // scale_down, label_offset=offset, chunk_identities=chunk_identities,
+                               **MS1M_SHAPE)
+            print(f"wrote {name}: {info['n']} points, {info['identities']} identities "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+        return features, labels
+
+    split("part0_train", *TRAIN, seed=0, offset=0)
+    parts = [split(f"part{i}", *PART, seed=i, offset=i * 1_000_000) for i in range(1, max(scales) + 1)]
+    for n in scales:
+        for kind, suffix in (("features", "bin"), ("labels", "meta")):
+            target = data / kind / f"part{n}_test.{suffix}"
+            if not target.exists():
+                with atomic_output(target) as tmp, open(tmp, "wb") as out:
+                    for part in parts[:n]:
+                        with open(part[0 if kind == "features" else 1], "rb") as f:
+                            shutil.copyfileobj(f, out, 1 << 24)
 
 
-def write_config(path: Path, data: Path, names: dict, suffix: str, args) -> tuple[str, str]:
-    small, large = f"synth584k{suffix}", f"synth5m{suffix}"
-    knn = {"method": args.knn}
+def write_config(path: Path, data: Path, dataset: str, args) -> None:
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    bench, demo = config["datasets"]["ms1m_bench"], config["datasets"]["demo"]
+    knn = dict(bench.get("knn", {}))
     if args.shards:
-        knn["shards"] = args.shards  # the sharded kNN's setting (needs the config schema to know it)
-    config = {"datasets": {
-        small: {"dim": 256, "data_dir": str(data), "train": {"name": names["scale_train"]},
-                "test": {"name": names["scale_test584k"]}, "knn": dict(knn), "methods": {"gcnv": {"tau_0": "auto"}}},
-        large: {"dim": 256, "data_dir": str(data), "test": {"name": names["scale_test5m"]},
-                "knn": dict(knn, **({"ivf": {"nprobe": args.nprobe_large}} if args.nprobe_large else {})),
-                "methods": {"gcnv": {"model_from": small, "tau_0": "auto"}}},
-    }}
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return small, large
+        knn["shards"] = args.shards
+    if args.nprobe:
+        knn["ivf"] = {"nprobe": args.nprobe}
+    methods = {m: v for m, v in demo["methods"].items() if m in bench["compare"]}
+    spec = {"dim": 256, "data_dir": str(data), "train": {"name": "part0_train"},
+            "test_scales": {n: {"name": f"part{n}_test"} for n in args.scales},
+            "knn": knn, "methods": methods, "compare": bench["compare"]}
+    path.write_text(yaml.safe_dump({"datasets": {dataset: spec}}, sort_keys=False))
 
 
 def stage_rank(name: str) -> tuple[int, str]:
@@ -94,7 +100,7 @@ def current(name: str, args) -> bool:
     if not name.startswith("knn"):
         return True
     shards = re.search(r"\.\d+-of-(\d+)$", name)
-    tag = KNN_FILE_TAG[args.knn]
+    tag = KNN_FILE_TAG["ivf"]
     return f"_{tag}" in name and (not shards or int(shards.group(1)) == (args.shards or 1))
 
 
@@ -112,10 +118,11 @@ def stages(ds: str, args) -> list[tuple[str, float, float]]:
 
 def knn_recall(ds: str) -> str:
     found = []
-    for stats in sorted((REPO / "results" / ds / "knn" / "test").glob("*.json")):
+    for stats in sorted((REPO / "results" / ds / "knn").glob("*/*.json")):
         info = json.loads(stats.read_text())
         recall = next((v for key, v in info.items() if key.startswith("recall")), None)
-        found.append(f"{stats.stem}: {recall:.4f}" if isinstance(recall, (int, float)) else f"{stats.stem}: n/a")
+        found.append(f"{stats.parent.name} {stats.stem}: {recall:.4f}" if isinstance(recall, (int, float))
+                     else f"{stats.stem}: n/a")
     return ", ".join(found) or "n/a"
 
 
@@ -123,21 +130,20 @@ def json_or_none(path: Path):
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def report(datasets: list[str], args) -> str:
+def report(base: str, args) -> str:
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
-    lines = [f"# GCN-V scale benchmark ({datetime.datetime.now():%Y-%m-%d %H:%M})", "",
-             f"Machine: {os.cpu_count()} CPUs, {mem_gib:.0f} GiB RAM; snakemake --cores {args.cores}; "
-             f"kNN {args.knn}" + (f", {args.shards} shards" if args.shards else "") + ".", "",
+    lines = [f"# Scale benchmark ({datetime.datetime.now():%Y-%m-%d %H:%M})", "",
+             f"Machine: {os.cpu_count()} CPUs, {mem_gib:.0f} GiB RAM; snakemake --cores {args.cores}; kNN ivf"
+             + (f", nprobe {args.nprobe}" if args.nprobe else "") + (f", {args.shards} shards" if args.shards else "")
+             + ". Rows of the base dataset are the train split's (training and threshold choice, once).", "",
              "| dataset | split points | stage | wall s | peak RSS GiB |", "|---|---:|---|---:|---:|"]
     summary = []
-    for ds in datasets:
-        sizes = {split: json_or_none(REPO / "results" / ds / "validate" / f"{split}.json") for split in ("train", "test")}
-        sizes = {split: f"{info['n']:,}" if info else "?" for split, info in sizes.items()}
-        n = sizes["test"]
+    for ds in [base, *(f"{base}/{n}" for n in args.scales)]:
+        split = "train" if ds == base else "test"
+        info = json_or_none(REPO / "results" / ds / "validate" / f"{split}.json")
+        n = f"{info['n']:,}" if info else "?"
         rows = stages(ds, args)
-        for name, seconds, rss in rows:
-            split = "train" if "train" in name or name.startswith("select_threshold") else "test"
-            lines.append(f"| {ds} | {sizes[split]} | {name} | {seconds:.1f} | {rss:.2f} |")
+        lines += [f"| {ds} | {n} | {name} | {seconds:.1f} | {rss:.2f} |" for name, seconds, rss in rows]
         if not rows:
             summary.append(f"* **{ds}**: no benchmark files (not run yet?)")
             continue
@@ -146,40 +152,44 @@ def report(datasets: list[str], args) -> str:
         largest = max(rows, key=lambda r: r[2])
         knn_s = sum(r[1] for r in rows if r[0].startswith("knn"))
         metrics = json_or_none(REPO / "results" / ds / "gcnv" / "metrics.json")
-        scores = ("pairwise F %.4f, BCubed F %.4f, NMI %.4f, %d clusters" % (
+        scores = ("GCN-V pairwise F %.4f, BCubed F %.4f, NMI %.4f, %d clusters" % (
             metrics["pairwise"]["fscore"], metrics["bcubed"]["fscore"], metrics["nmi"], metrics["n_clusters"])
-                  if metrics else "no metrics.json")
+                  if metrics else "")
         summary.append(
-            f"* **{ds}** ({n} test points): {total:.0f} s over {len(rows)} rules; dominated by "
+            f"* **{ds}** ({n} {split} points): {total:.0f} s over {len(rows)} rules; dominated by "
             f"`{slowest[0]}` ({slowest[1]:.0f} s, {100 * slowest[1] / total:.0f}%; all kNN rules "
             f"{100 * knn_s / total:.0f}%); largest peak RSS `{largest[0]}` {largest[2]:.2f} GiB. "
-            f"kNN recall@k: {knn_recall(ds)}. Test scores: {scores}.")
-    return "\n".join(lines + [""] + summary) + "\n"
+            f"kNN recall@k: {knn_recall(ds)}. {scores}")
+    table = REPO / "results" / base / "scales.md"
+    tail = ["", table.read_text()] if table.exists() else []
+    return "\n".join(lines + [""] + summary + tail) + "\n"
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--shards", type=int, default=None, help="kNN query shards (config knn.shards); left out if not given")
-    p.add_argument("--knn", default="ivf", choices=["flat", "ivf", "hnsw"])
-    p.add_argument("--nprobe-large", type=int, default=None, help="ivf cells probed per query for synth5m (default: config)")
+    p.add_argument("--scales", type=int, nargs="+", default=list(SCALES), choices=SCALES,
+                   help="test sets of this many parts (default: all five)")
+    p.add_argument("--all-methods", action="store_true",
+                   help="every method of ms1m_bench's compare list and the scale table (default: GCN-V only)")
+    p.add_argument("--shards", type=int, default=None, help="kNN query shards (config knn.shards)")
+    p.add_argument("--nprobe", type=int, default=None, help="ivf cells probed per query (default: config)")
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--scale-down", type=int, default=1, help="divide every split's size by this (smoke runs)")
     p.add_argument("--chunk-identities", type=int, default=1000, help="identities per generator chunk")
-    p.add_argument("--only", choices=["small", "large"], help="run only synth584k (small) or synth5m (large)")
     p.add_argument("--report-only", action="store_true", help="rebuild the table from existing results")
     args = p.parse_args()
+    args.scales = sorted(set(args.scales))
     suffix = "" if args.scale_down == 1 else f"_div{args.scale_down}"
-    data = OUT / ("data" + suffix)
-    names = write_splits(data, args.scale_down, args.chunk_identities)
-    config = OUT / f"config{suffix}.yaml"
-    datasets = write_config(config, data, names, suffix, args)
-    targets = {"small": datasets[:1], "large": datasets[1:]}.get(args.only, datasets)
+    data, config, base = OUT / ("data" + suffix), OUT / f"config{suffix}.yaml", f"synth_ms1m{suffix}"
     if not args.report_only:
-        for ds in targets:
-            # the target before --configfile, which takes several values
-            subprocess.run(["snakemake", "--cores", str(args.cores), f"results/{ds}/gcnv/metrics.json",
-                            "--configfile", str(config)], cwd=REPO, check=True)
-    text = report(list(datasets), args)
+        write_data(data, args.scales, args.scale_down, args.chunk_identities)
+        write_config(config, data, base, args)
+        targets = ([f"results/{base}/all"] if args.all_methods
+                   else [f"results/{base}/{n}/gcnv/metrics.json" for n in args.scales])
+        # the targets before --configfile, which takes several values
+        subprocess.run(["snakemake", "--cores", str(args.cores), *targets, "--configfile", str(config)],
+                       cwd=REPO, check=True)
+    text = report(base, args)
     (OUT / f"report{suffix}.md").write_text(text)
     print(text)
 

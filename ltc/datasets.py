@@ -4,6 +4,10 @@ A dataset has up to two splits, ``train`` and ``test``. A split either has a ``n
 are in the learn-to-cluster layout under the dataset's ``data_dir``: ``features/NAME.bin``,
 ``labels/NAME.meta``, ``knns/NAME/``) or explicit ``features`` / ``labels`` / ``knns`` paths.
 Settings under ``knn`` and ``methods`` may be overridden per dataset.
+
+A dataset may also list ``test_scales``: test splits of growing size (the MS-Celeb-1M benchmarks' 1, 3,
+5, 7 and 9 parts). Each becomes a dataset of its own, ``<dataset>/<scale>``, that has the base's
+settings and files, no train split, and learns from the base's train split (:func:`with_test_scales`).
 """
 from __future__ import annotations
 
@@ -57,8 +61,30 @@ def settings(config: dict, dataset: str, section: str) -> dict:
     return merged(config[section], config["datasets"][dataset].get(section, {}))
 
 
+def with_test_scales(datasets: dict) -> dict:
+    """``datasets`` plus one dataset ``<ds>/<scale>`` per entry of each dataset's ``test_scales``.
+
+    A scale dataset has the base's ``dim``, ``data_dir``, ``knn``, ``methods`` and ``compare``, the scale's
+    split as its test split, and no train split: ``scale_of`` names the base, whose train split gives
+    its trained models and ``auto`` thresholds. It makes no files of its own (the base's archives do).
+    """
+    out = dict(datasets)
+    for base, spec in datasets.items():
+        shared = {key: value for key, value in spec.items() if key in ("dim", "data_dir", "knn", "methods", "compare")}
+        for scale, test in spec.get("test_scales", {}).items():
+            out[f"{base}/{scale}"] = {**shared, "test": test, "scale_of": base}
+    return out
+
+
+def base_of(config: dict, dataset: str) -> str:
+    """The dataset a test scale belongs to (its train split teaches the scale, its archives make its files);
+    any other dataset is its own base."""
+    return config["datasets"][dataset].get("scale_of", dataset)
+
+
 def produced_files(config: dict, dataset: str) -> dict[str, str]:
     """Files of a dataset that the workflow makes itself: path -> what makes it (synthetic data or an archive)."""
+    dataset = base_of(config, dataset)
     spec = config["datasets"][dataset]
     root = data_dir(config, dataset)
     out = {}

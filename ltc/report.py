@@ -339,7 +339,8 @@ def _md_code(text: str) -> str:
 
 # --- plots ------------------------------------------------------------------------------------------
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (imported on first use: it is slow to import)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -348,13 +349,14 @@ def _pyplot():
 
 def colors(methods: Sequence[str]) -> dict:
     """One strong colour per method, the same in every plot (tab10, repeating beyond ten methods)."""
-    plt = _pyplot()
+    plt = pyplot()
     cmap = plt.get_cmap("tab10")
     return {m: cmap(i % 10) for i, m in enumerate(methods)}
 
 
-def _save(fig, path) -> None:
-    plt = _pyplot()
+def save_png(fig, path) -> None:
+    """Write a figure as PNG atomically and free it."""
+    plt = pyplot()
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
@@ -362,7 +364,7 @@ def _save(fig, path) -> None:
 
 def plot_scores(rows: Sequence[Row], path: str | os.PathLike) -> None:
     """Three panels sharing the method axis: pairwise F / BCubed F / NMI bars, wall time, peak memory."""
-    plt = _pyplot()
+    plt = pyplot()
     methods = [r for r in rows if not r.shared]
     shared = next((r for r in rows if r.shared), None)
     names = [r.method for r in methods]
@@ -413,7 +415,7 @@ def plot_scores(rows: Sequence[Row], path: str | os.PathLike) -> None:
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _size_bins(max_size: int) -> np.ndarray:
@@ -425,7 +427,7 @@ def _size_bins(max_size: int) -> np.ndarray:
 def plot_cluster_sizes(gt: np.ndarray, preds: dict, path: str | os.PathLike, ncols: int = 3) -> None:
     """Small multiples, one per method: the number of predicted clusters per size bin (log-log, step)
     over the true clusters' (grey, filled); singletons are the first bin."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -472,7 +474,7 @@ def plot_cluster_sizes(gt: np.ndarray, preds: dict, path: str | os.PathLike, nco
     fig.suptitle("Cluster sizes on the test split", fontsize=12, x=0.01, ha="left")
     fig.legend(handles=handles, loc="upper right", ncol=2, fontsize=9, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height))
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def read_sweep(path: str | os.PathLike) -> dict | None:
@@ -490,7 +492,7 @@ def plot_sweeps(sweeps: dict, methods: Sequence[str], path: str | os.PathLike, n
     method -> :func:`read_sweep`): pairwise F on the train split versus the threshold, the chosen one
     marked. Panels share the F axis, not the threshold axis: methods threshold different quantities
     (a cosine similarity, a distance, a rank-order score)."""
-    plt = _pyplot()
+    plt = pyplot()
     color = colors(list(methods))
     shown = [m for m in methods if sweeps.get(m)]
     ncols = max(1, min(ncols, len(shown)))
@@ -524,7 +526,7 @@ def plot_sweeps(sweeps: dict, methods: Sequence[str], path: str | os.PathLike, n
     fig.suptitle("Threshold selection on the train split: F-score versus threshold (dot: chosen)",
                  fontsize=12, x=0.01, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 / height))
-    _save(fig, path)
+    save_png(fig, path)
 
 
 # --- everything -------------------------------------------------------------------------------------

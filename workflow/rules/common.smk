@@ -1,5 +1,7 @@
 # Glue between the config and the rules: validation, wildcard constraints, input functions.
 import os
+import re
+import types
 
 import ltc.datasets
 from ltc.datasets import KNN_FILE_TAG as FILE_TAG
@@ -8,6 +10,7 @@ from snakemake.utils import validate
 
 
 validate(config, schema="../schemas/config.schema.yaml")
+config["datasets"] = ltc.datasets.with_test_scales(config["datasets"])  # <ds>/<scale> per test scale
 
 if config["dataset"] not in config["datasets"]:
     raise WorkflowError(
@@ -22,7 +25,7 @@ METHOD_OF_TAG = {tag: method for method, tag in FILE_TAG.items()}
 
 
 wildcard_constraints:
-    ds="|".join(config["datasets"]),
+    ds="|".join(map(re.escape, config["datasets"])),
     split="train|test",
     tag="|".join(FILE_TAG.values()),
     k=r"\d+",
@@ -49,7 +52,14 @@ def data_dir_of(ds):
 
 def split_of(wildcards, which=None):
     which = which or wildcards.split
-    if which not in config["datasets"][wildcards.ds]:
+    spec = config["datasets"][wildcards.ds]
+    if which == "test" and which not in spec and "test_scales" in spec:
+        raise WorkflowError(
+            f"dataset '{wildcards.ds}' has test scales instead of a test split: ask for "
+            f"results/{wildcards.ds}/<scale>/... (scales: {', '.join(map(str, spec['test_scales']))}) "
+            f"or for their table, results/{wildcards.ds}/scales.md."
+        )
+    if which not in spec:
         raise WorkflowError(f"dataset '{wildcards.ds}' has no {which} split in the config: add datasets.{wildcards.ds}.{which}.")
     return ltc.datasets.split(config, wildcards.ds, which)
 
@@ -113,6 +123,12 @@ def knn_shard_files(wildcards):
     return [f"results/{w.ds}/knn/{w.split}/shards/{w.tag}_k_{w.k}.{i}-of-{n}.npz" for i in range(n)]
 
 
+def learner(wildcards):
+    """Wildcards of the dataset whose train split gives a dataset's models and ``auto`` thresholds:
+    the dataset itself, or the base of a test scale (which learns exactly what its base learns)."""
+    return types.SimpleNamespace(ds=ltc.datasets.base_of(config, wildcards.ds))
+
+
 def method_settings(wildcards, method):
     return ltc.datasets.settings(config, wildcards.ds, "methods")[method]
 
@@ -138,6 +154,7 @@ def gcnv_settings(wildcards):
 
 def gcnv_model(wildcards):
     """The GCN-V checkpoint a dataset uses: a given file, another dataset's model, or its own trained one."""
+    wildcards = learner(wildcards)
     gcnv = gcnv_settings(wildcards)
     if gcnv.get("checkpoint"):
         return gcnv["checkpoint"]
@@ -175,6 +192,7 @@ def gcne_knn(wildcards, split=None):
 
 
 def gcne_model(wildcards):
+    wildcards = learner(wildcards)
     source = gcne_settings(wildcards).get("model_from") or wildcards.ds
     if source not in config["datasets"] or "train" not in config["datasets"][source]:
         raise WorkflowError(
@@ -197,6 +215,7 @@ def chosen_threshold(wildcards, method, name):
     value = method_settings(wildcards, method)[name]
     if value != "auto":
         return value
+    wildcards = learner(wildcards)
     if "train" in config["datasets"][wildcards.ds] and split_of(wildcards, "train").labels:
         return f"results/{wildcards.ds}/{method}/threshold.json"
     source = method_settings(wildcards, method).get("model_from")

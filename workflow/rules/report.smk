@@ -69,9 +69,56 @@ rule compare:
 
 
 rule compare_all:
-    """results/<ds>/all: every method under `compare` run, scored and compared (a flag file)."""
+    """results/<ds>/all: every method under `compare` run, scored and compared (a flag file); for a
+    dataset with test scales, at every scale, with each scale's headline scores and the scale table."""
     input:
-        rules.compare.output,
+        everything_compared,
     output:
         touch("results/{ds}/all"),
     localrule: True
+
+
+rule compare_scales:
+    """results/<ds>/scales.{tsv,md,png}: the comparisons of a dataset's test scales, side by side."""
+    input:
+        comparisons=lambda wc: [f"results/{wc.ds}/{s}/comparison.tsv" for s in test_scales(wc)],
+        validations=lambda wc: [f"results/{wc.ds}/{s}/validate/test.json" for s in test_scales(wc)],
+        script=script("compare_scales.py"),
+        package=package("report.py", "scales.py"),
+    output:
+        tsv=report(
+            "results/{ds}/scales.tsv",
+            caption="../report/scales.rst",
+            category="Comparison",
+            subcategory="{ds}",
+            labels={"dataset": "{ds}", "result": "7. scales (TSV, to download)"},
+        ),
+        md=report(
+            "results/{ds}/scales.md",
+            caption="../report/scales.rst",
+            category="Comparison",
+            subcategory="{ds}",
+            labels={"dataset": "{ds}", "result": "6. scales"},
+        ),
+        plot=report(
+            "results/{ds}/scales.png",
+            caption="../report/scales.rst",
+            category="Comparison",
+            subcategory="{ds}",
+            labels={"dataset": "{ds}", "result": "8. scores and time against scale"},
+        ),
+    params:
+        scales=lambda wc: " ".join(test_scales(wc)),
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/compare_scales.log",
+    benchmark:
+        "results/{ds}/benchmarks/compare_scales.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    shell:
+        "python {input.script} --dataset {wildcards.ds} --scales {params.scales}"
+        " --comparisons {input.comparisons} --validations {input.validations}"
+        " --tsv {output.tsv} --md {output.md} --plot {output.plot} --log {log}"

@@ -66,3 +66,25 @@ def compare_options(wildcards):
     return (f"--methods {' '.join(compare_methods(wildcards))} --all-methods {' '.join(config['methods'])}"
             f" --shared {' '.join(map(shlex.quote, shared_knn_benchmarks(wildcards)))}"
             + (f" --needs {needs}" if needs else "") + (f" --sweep {sweeps}" if sweeps else ""))
+
+
+def test_scales(wildcards):
+    """The names of a dataset's test scales (datasets.<ds>.test_scales), in config order."""
+    scales = config["datasets"][wildcards.ds].get("test_scales")
+    if not scales:
+        raise WorkflowError(
+            f"dataset '{wildcards.ds}' has no test_scales, so it has no scale table: list its test sets "
+            f"of growing size under datasets.{wildcards.ds}.test_scales, or ask for results/{wildcards.ds}/all."
+        )
+    return [str(s) for s in scales]
+
+
+def everything_compared(wildcards):
+    """What results/<ds>/all stands for: the comparison on the test split, and for each test scale its
+    comparison and headline scores (fscore.txt), then the scale table."""
+    spec, ds = config["datasets"][wildcards.ds], wildcards.ds
+    out = [f"results/{ds}/comparison.tsv"] if "test" in spec else []
+    if "test_scales" in spec:
+        out += [f"results/{ds}/{s}/{name}" for s in test_scales(wildcards) for name in ("all", "fscore.txt")]
+        out.append(f"results/{ds}/scales.tsv")
+    return out
