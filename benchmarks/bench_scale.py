@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The MS-Celeb-1M benchmark protocol on synthetic data: test sets of 1, 3, 5, 7 and 9 parts (not a test).
 
-    python benchmarks/bench_scale.py --scales 1 9 --nprobe 4          # 584K and 5.21M, GCN-V (hours)
+    python benchmarks/bench_scale.py --scales 1 9 --nprobe 4          # 579K and 5.21M, GCN-V (an hour)
     python benchmarks/bench_scale.py --scale-down 10 --all-methods    # every scale and method, /10 (minutes)
 
 Writes MS1M-shaped synthetic data (256-D; about 68 points per identity, as bench_gcnv.py) under

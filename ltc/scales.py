@@ -37,9 +37,15 @@ def read_scale(name: str, comparison: str | os.PathLike, validation: str | os.Pa
 
 
 def methods_in_order(scales: Sequence[Scale]) -> list[str]:
-    """Every method row of the scales, in first-seen order, the shared kNN graph last."""
+    """Every method row of the scales, in first-seen order, then the shared kNN graph's if any scale
+    has one (none where the kNN files were given, not built)."""
     seen = dict.fromkeys(r["method"] for s in scales for r in s.rows if r["method"] != SHARED_NAME)
-    return [*seen, SHARED_NAME]
+    shared = any(r["method"] == SHARED_NAME for s in scales for r in s.rows)
+    return [*seen, *([SHARED_NAME] if shared else [])]
+
+
+def scored_methods(scales: Sequence[Scale]) -> list[str]:
+    return [m for m in methods_in_order(scales) if m != SHARED_NAME]
 
 
 def row_of(scale: Scale, method: str) -> dict | None:
@@ -53,9 +59,17 @@ def write_long_tsv(scales: Sequence[Scale], path: str | os.PathLike) -> None:
     for s in scales:
         for r in s.rows:
             cells = [s.name, str(s.points), "" if s.identities is None else str(s.identities)]
-            cells += ["" if r[c] is None else (f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c])) for c in COLUMNS]
+            cells += [_cell(r[c]) for c in COLUMNS]
             lines.append("\t".join(cells))
     write_text(path, "\n".join(lines) + "\n")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):  # counts come back from the TSV as floats: keep them whole
+        return str(int(value)) if value.is_integer() else f"{value:.6g}"
+    return str(value)
 
 
 def _heading(s: Scale) -> str:
@@ -96,13 +110,14 @@ def format_markdown(scales: Sequence[Scale], dataset: str) -> str:
              "| scale | test points | identities |", "|---|---:|---:|"]
     lines += [f"| {s.name} | {s.points:,} | {'?' if s.identities is None else f'{s.identities:,}'} |" for s in scales]
     lines += ["", "## Pairwise F-score / BCubed F-score (best of each scale in bold)", ""]
-    lines += _table(scales, methods[:-1], lambda row, scale: _scores(row, _best(scale)))
+    lines += _table(scales, scored_methods(scales), lambda row, scale: _scores(row, _best(scale)))
     lines += ["", "## Time (s) / peak memory (MB)", ""]
     lines += _table(scales, methods, lambda row, scale: _costs(row))
     lines += ["", "Each scale is clustered with what was learned once on the train split of "
               f"`{dataset}` (trained models, `auto` thresholds); that training is not in the times, which "
               "add up each method's own steps on the test set (see each scale's `comparison.md`). "
-              f"*{SHARED_NAME}* is the kNN graph of the test features, which every method uses."]
+              + (f"*{SHARED_NAME}* is the kNN graph of the test features, which every method uses."
+                 if SHARED_NAME in methods else "")]
     return "\n".join(lines) + "\n"
 
 
@@ -114,7 +129,7 @@ def plot(scales: Sequence[Scale], path: str | os.PathLike) -> None:
     """Pairwise F-score and wall time of each method against the number of test points (log axes)."""
     plt = pyplot()
     methods = methods_in_order(scales)
-    palette = colors(methods[:-1])
+    palette = colors(scored_methods(scales))
     fig, (score_ax, time_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
     for m in methods:
         points = [(s.points, row_of(s, m)) for s in scales if row_of(s, m) is not None]

@@ -7,7 +7,7 @@ import yaml
 
 from ltc import datasets, scales
 from ltc.io import read_labels
-from ltc.report import SHARED_NAME
+from ltc.report import COLUMNS, SHARED_NAME
 from ltc.synthetic import write_split
 from test_workflow import REPO, TINY_GCNV, planned_jobs, snakemake, with_, workdir
 
@@ -105,7 +105,8 @@ def test_a_scale_must_start_with_a_digit(bench):
 
 def test_markdown_by_hand(tmp_path):
     def row(method, f=None, b=None, t=None, m=None):
-        return {"method": method, "pairwise_fscore": f, "bcubed_fscore": b, "wall_time_s": t, "peak_rss_mb": m}
+        return {**dict.fromkeys(COLUMNS), "method": method, "pairwise_fscore": f, "bcubed_fscore": b,
+                "wall_time_s": t, "peak_rss_mb": m}
 
     small = scales.Scale("1", 1000, 10, [row("a", 0.9, 0.8, 2.0, 100), row(SHARED_NAME, t=1.0, m=50)])
     large = scales.Scale("3", 3000, 30, [row("a", 0.7, 0.6, 90.0, 300), row("b", 0.5, 0.4, 5.0, 20),
@@ -117,6 +118,12 @@ def test_markdown_by_hand(tmp_path):
     assert "| a | 2.0 / 100 | 90 (1m 30s) / 300 |" in md
     assert f"| {SHARED_NAME} | 1.0 / 50 | 4.0 / 70 |" in md
     assert f"| {SHARED_NAME} | -" not in md.split("## Time")[0]  # no scores row for the kNN graph
+    given_knn = scales.Scale("1", 1000, 10, [dict(row("a", 0.9, 0.8, 2.0, 100), n_clusters=1234567.0)])
+    md = scales.format_markdown([given_knn], "x")  # a given kNN file: no shared row, no note about it
+    assert SHARED_NAME not in md
+    scales.write_long_tsv([given_knn], tmp_path / "s.tsv")
+    header, line = (tmp_path / "s.tsv").read_text().splitlines()
+    assert dict(zip(header.split("\t"), line.split("\t")))["n_clusters"] == "1234567"  # whole, not 1.23457e+06
 
 
 def test_ms1m_bench_scales_come_from_its_archive():
@@ -131,3 +138,4 @@ def test_ms1m_bench_scales_come_from_its_archive():
     assert produced["data/ms1m_bench/features/part5_test.bin"] == "archive data"
     assert produced["data/ms1m_bench/labels/part5_test.meta"] == "archive data"
     assert datasets.base_of(config, "ms1m_bench/5") == "ms1m_bench" and datasets.base_of(config, "ms1m") == "ms1m"
+

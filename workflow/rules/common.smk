@@ -50,9 +50,20 @@ def data_dir_of(ds):
     return lambda wildcards: ltc.datasets.data_dir(config, ds)
 
 
+def config_key(ds):
+    """Where a dataset is set in the config: datasets.<ds>, or datasets.<base>.test_scales.<scale>."""
+    base = ltc.datasets.base_of(config, ds)
+    return f"datasets.{ds}" if base == ds else f"datasets.{base}.test_scales.{ds.partition('/')[2]}"
+
+
 def split_of(wildcards, which=None):
     which = which or wildcards.split
     spec = config["datasets"][wildcards.ds]
+    if which == "train" and "scale_of" in spec:
+        raise WorkflowError(
+            f"dataset '{wildcards.ds}' is a test scale of '{spec['scale_of']}' and learns from its train split: "
+            f"its trained models and chosen thresholds are under results/{spec['scale_of']}/."
+        )
     if which == "test" and which not in spec and "test_scales" in spec:
         raise WorkflowError(
             f"dataset '{wildcards.ds}' has test scales instead of a test split: ask for "
@@ -60,7 +71,7 @@ def split_of(wildcards, which=None):
             f"or for their table, results/{wildcards.ds}/scales.md."
         )
     if which not in spec:
-        raise WorkflowError(f"dataset '{wildcards.ds}' has no {which} split in the config: add datasets.{wildcards.ds}.{which}.")
+        raise WorkflowError(f"dataset '{wildcards.ds}' has no {which} split in the config: add {config_key(wildcards.ds)}.{which}.")
     return ltc.datasets.split(config, wildcards.ds, which)
 
 
@@ -70,7 +81,7 @@ def existing_or_produced(path, ds, what):
         return path
     raise WorkflowError(
         f"{what} file {path} of dataset '{ds}' does not exist and no download or generator in the config makes it: "
-        f"put the file there or set its path under datasets.{ds} in the config."
+        f"put the file there or set its path under {config_key(ds)} in the config."
     )
 
 

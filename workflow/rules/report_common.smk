@@ -70,21 +70,29 @@ def compare_options(wildcards):
 
 def test_scales(wildcards):
     """The names of a dataset's test scales (datasets.<ds>.test_scales), in config order."""
-    scales = config["datasets"][wildcards.ds].get("test_scales")
+    spec = config["datasets"][wildcards.ds]
+    if "scale_of" in spec:
+        raise WorkflowError(
+            f"dataset '{wildcards.ds}' is one test scale of '{spec['scale_of']}': the table of all its scales "
+            f"is results/{spec['scale_of']}/scales.md."
+        )
+    scales = spec.get("test_scales")
     if not scales:
         raise WorkflowError(
             f"dataset '{wildcards.ds}' has no test_scales, so it has no scale table: list its test sets "
-            f"of growing size under datasets.{wildcards.ds}.test_scales, or ask for results/{wildcards.ds}/all."
+            f"of growing size under {config_key(wildcards.ds)}.test_scales, or ask for results/{wildcards.ds}/all."
         )
     return [str(s) for s in scales]
 
 
 def everything_compared(wildcards):
     """What results/<ds>/all stands for: the comparison on the test split, and for each test scale its
-    comparison and headline scores (fscore.txt), then the scale table."""
+    comparison (and headline scores, fscore.txt, if the configured `method` is a compared one), then
+    the scale table."""
     spec, ds = config["datasets"][wildcards.ds], wildcards.ds
     out = [f"results/{ds}/comparison.tsv"] if "test" in spec else []
     if "test_scales" in spec:
-        out += [f"results/{ds}/{s}/{name}" for s in test_scales(wildcards) for name in ("all", "fscore.txt")]
+        names = ["all", "fscore.txt"] if config["method"] in compare_methods(wildcards) else ["all"]
+        out += [f"results/{ds}/{s}/{name}" for s in test_scales(wildcards) for name in names]
         out.append(f"results/{ds}/scales.tsv")
     return out
