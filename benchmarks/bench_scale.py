@@ -2,7 +2,8 @@
 """The MS-Celeb-1M benchmark protocol on synthetic data: test sets of 1, 3, 5, 7 and 9 parts (not a test).
 
     python benchmarks/bench_scale.py --scales 1 9 --nprobe 4          # 579K and 5.21M, GCN-V (an hour)
-    python benchmarks/bench_scale.py --scale-down 10 --all-methods    # every scale and method, /10 (minutes)
+    python benchmarks/bench_scale.py --scale-down 10 --compare        # every scale and method, /10 (minutes)
+    python benchmarks/bench_scale.py --nprobe 4 --compare knn_cc gcnv # full size, two methods, scale table
 
 Writes MS1M-shaped synthetic data (256-D; about 68 points per identity, as bench_gcnv.py) under
 benchmarks/out/scale/data, streamed chunk by chunk (ltc.synthetic.write_split): a train split of
@@ -13,8 +14,8 @@ part1_test has 579K points and part9_test 5.21M (76,600 identities). Disk: 21 GB
 One dataset, ``synth_ms1m``, has the train split and the chosen scales as ``test_scales``, with the
 kNN, methods and ``compare`` list of ``ms1m_bench`` in config.yaml, except that thresholds are chosen
 on the train split (``auto``, as for the demo: MS1M's values do not suit synthetic features). It runs
-``snakemake results/synth_ms1m/<scale>/gcnv/metrics.json`` per scale (``--all-methods``:
-``results/synth_ms1m/all``, every compared method and the scale table ``results/synth_ms1m/scales.md``),
+``snakemake results/synth_ms1m/<scale>/gcnv/metrics.json`` per scale (``--compare [METHOD ...]``:
+``results/synth_ms1m/all``, the compared methods and the scale table ``results/synth_ms1m/scales.md``),
 then prints one table of every stage's wall time and peak RSS (Snakemake's benchmark files), the
 kNN's recall@k, GCN-V's scores, and which stage dominates; the same goes to
 benchmarks/out/scale/report.md. ``--scale-down F`` divides every size by F (dataset
@@ -77,6 +78,7 @@ def write_data(data: Path, scales, scale_down: int, chunk_identities: int) -> No
 
 
 def write_config(path: Path, data: Path, dataset: str, args) -> None:
+    """ms1m_bench's kNN settings and compare list (or --compare's methods), the demo's `auto` thresholds."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     bench, demo = config["datasets"]["ms1m_bench"], config["datasets"]["demo"]
     knn = dict(bench.get("knn", {}))
@@ -84,10 +86,11 @@ def write_config(path: Path, data: Path, dataset: str, args) -> None:
         knn["shards"] = args.shards
     if args.nprobe:
         knn["ivf"] = {"nprobe": args.nprobe}
-    methods = {m: v for m, v in demo["methods"].items() if m in bench["compare"]}
+    compare = args.compare or bench["compare"]
+    methods = {m: v for m, v in demo["methods"].items() if m in compare}
     spec = {"dim": 256, "data_dir": str(data), "train": {"name": "part0_train"},
             "test_scales": {n: {"name": f"part{n}_test"} for n in args.scales},
-            "knn": knn, "methods": methods, "compare": bench["compare"]}
+            "knn": knn, "methods": methods, "compare": compare}
     path.write_text(yaml.safe_dump({"datasets": {dataset: spec}}, sort_keys=False))
 
 
@@ -169,8 +172,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scales", type=int, nargs="+", default=list(SCALES), choices=SCALES,
                    help="test sets of this many parts (default: all five)")
-    p.add_argument("--all-methods", action="store_true",
-                   help="every method of ms1m_bench's compare list and the scale table (default: GCN-V only)")
+    p.add_argument("--compare", nargs="*", metavar="METHOD",
+                   help="run these methods (none named: ms1m_bench's compare list) and the scale table "
+                        "(default: GCN-V alone, no table)")
     p.add_argument("--shards", type=int, default=None, help="kNN query shards (config knn.shards)")
     p.add_argument("--nprobe", type=int, default=None, help="ivf cells probed per query (default: config)")
     p.add_argument("--cores", type=int, default=2)
@@ -184,11 +188,13 @@ def main() -> None:
     if not args.report_only:
         write_data(data, args.scales, args.scale_down, args.chunk_identities)
         write_config(config, data, base, args)
-        targets = ([f"results/{base}/all"] if args.all_methods
+        targets = ([f"results/{base}/all"] if args.compare is not None
                    else [f"results/{base}/{n}/gcnv/metrics.json" for n in args.scales])
-        # the targets before --configfile, which takes several values
-        subprocess.run(["snakemake", "--cores", str(args.cores), *targets, "--configfile", str(config)],
-                       cwd=REPO, check=True)
+        # jobs side by side only while their declared memory fits in 85% of this machine's;
+        # the targets first: --resources and --configfile take several values
+        memory = f"mem_mb={int(0.85 * os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2 ** 20)}"
+        subprocess.run(["snakemake", "--cores", str(args.cores), *targets, "--resources", memory,
+                        "--configfile", str(config)], cwd=REPO, check=True)
     text = report(base, args)
     (OUT / f"report{suffix}.md").write_text(text)
     print(text)

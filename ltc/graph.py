@@ -18,13 +18,14 @@ from scipy.sparse.csgraph import connected_components
 from ltc.io import CHUNK_ROWS, iter_knn, knn_shape
 
 
-def knn_edges(ids: np.ndarray, dists: np.ndarray,
-              min_similarity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def knn_edges(ids: np.ndarray, dists: np.ndarray, min_similarity: float,
+              first_row: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed edges (src, dst, similarity) from each point to its neighbours with cosine similarity
-    >= ``min_similarity``. Self-loops and missing neighbours (id -1) are dropped.
+    >= ``min_similarity``. Self-loops and missing neighbours (id -1) are dropped. ``ids`` may be a
+    block of a kNN graph's rows starting at row ``first_row``.
     """
     n = len(ids)
-    src = np.broadcast_to(np.arange(n)[:, None], ids.shape)
+    src = np.broadcast_to(np.arange(first_row, first_row + n)[:, None], ids.shape)
     sims = 1.0 - dists
     keep = (sims >= min_similarity) & (ids >= 0) & (ids != src)
     return src[keep], ids[keep], sims[keep]

@@ -102,5 +102,16 @@ def test_knn_cc_by_hand(threshold, expected):
     assert knn_cc.cluster(IDS, DISTS, threshold).tolist() == expected
 
 
+def test_knn_cc_from_a_file_in_blocks_equals_the_whole_graph(tmp_path):
+    save_knn(tmp_path / "hand.npz", IDS, DISTS.astype(np.float32))
+    for threshold in (0.9, 0.55, 0.3):  # blocks of 2 rows: links cross blocks both ways
+        assert (knn_cc.cluster_file(tmp_path / "hand.npz", threshold, chunk_rows=2).tolist()
+                == knn_cc.cluster(IDS, DISTS, threshold).tolist())
+    ids, dists = knn_graph(make_dataset(30, 30, dim=16, seed=3)["test"][0], 10)
+    save_knn(tmp_path / "random.npz", ids, dists)
+    np.testing.assert_array_equal(knn_cc.cluster_file(tmp_path / "random.npz", 0.5, chunk_rows=37),
+                                  knn_cc.cluster(ids, dists, 0.5))
+
+
 def test_components_are_numbered_by_first_point():
     assert components(5, np.array([4, 1]), np.array([3, 4])).tolist() == [0, 1, 2, 1, 1]

@@ -8,15 +8,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 import logging  # noqa: E402
 
 from ltc import cli, thresholds  # noqa: E402
-from ltc.io import load_knn, write_labels  # noqa: E402
+from ltc.io import write_labels  # noqa: E402
 from ltc.methods import knn_cc  # noqa: E402
 
 
 def main(args):
     threshold = (thresholds.read_choice(args.threshold, "threshold") if args.threshold.endswith(".json")
                  else float(args.threshold))
-    ids, dists = load_knn(args.knn)
-    labels = knn_cc.cluster(ids, dists, threshold)
+    labels = knn_cc.cluster_file(args.knn, threshold)
     logging.getLogger("ltc").info("threshold %.4f: %d clusters over %d points", threshold, labels.max() + 1, len(labels))
     write_labels(args.out, labels)
 
