@@ -46,6 +46,7 @@ OUT = REPO / "benchmarks" / "out" / "scale"
 TRAIN = (576_494, 8_573)  # points, identities of MS1M part0_train
 PART = (578_889, 8_511)  # one of the nine test parts: 5.21M points, 76.6K identities in all
 SCALES = (1, 3, 5, 7, 9)
+RAM_BYTES = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 #: pipeline order of the rules (benchmark file names start with these)
 STAGES = ("synthesize", "validate", "knn", "train_gcnv", "infer_gcnv", "links_gcnv", "select_threshold",
           "cluster", "evaluate")
@@ -134,7 +135,7 @@ def json_or_none(path: Path):
 
 
 def report(base: str, args) -> str:
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    mem_gib = RAM_BYTES / 2 ** 30
     lines = [f"# Scale benchmark ({datetime.datetime.now():%Y-%m-%d %H:%M})", "",
              f"Machine: {os.cpu_count()} CPUs, {mem_gib:.0f} GiB RAM; snakemake --cores {args.cores}; kNN ivf"
              + (f", nprobe {args.nprobe}" if args.nprobe else "") + (f", {args.shards} shards" if args.shards else "")
@@ -192,7 +193,7 @@ def main() -> None:
                    else [f"results/{base}/{n}/gcnv/metrics.json" for n in args.scales])
         # jobs side by side only while their declared memory fits in 85% of this machine's;
         # the targets first: --resources and --configfile take several values
-        memory = f"mem_mb={int(0.85 * os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2 ** 20)}"
+        memory = f"mem_mb={int(0.85 * RAM_BYTES / 2 ** 20)}"
         subprocess.run(["snakemake", "--cores", str(args.cores), *targets, "--resources", memory,
                         "--configfile", str(config)], cwd=REPO, check=True)
     text = report(base, args)

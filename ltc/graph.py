@@ -36,7 +36,11 @@ def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
     Components are numbered 0, 1, ... in order of their smallest point, so the labels are stable.
     """
-    graph = sparse.coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    return graph_components(sparse.coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n)))
+
+
+def graph_components(graph: sparse.spmatrix) -> np.ndarray:
+    """:func:`components` of a sparse graph's edges (its non-zero entries, either direction)."""
     return renumber(connected_components(graph, directed=True, connection="weak")[1])
 
 

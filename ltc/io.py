@@ -94,11 +94,8 @@ def iter_features(path: str | os.PathLike, dim: int,
     (not through the memory map), so no chunk stays resident once the caller drops it.
     """
     feats = _map_features(path, dim)  # checks the file; maps it without reading
-    n, offset, dtype = len(feats), 0, np.dtype(np.float32)
-    if Path(path).suffix == ".npy":
-        with open(path, "rb") as f:
-            _, fortran, dtype = _read_npy_header(f)
-            offset = None if fortran else f.tell()
+    n, dtype = len(feats), feats.dtype
+    offset = feats.offset if feats.flags.c_contiguous else None  # where the rows start in the file
     if offset is None:  # a Fortran-ordered .npy: rows are not contiguous in the file
         for start in range(0, n, chunk_rows):
             yield start, np.asarray(feats[start:start + chunk_rows], dtype=np.float32)

@@ -143,11 +143,6 @@ def cluster_sizes(labels: np.ndarray) -> np.ndarray:
     return np.unique(np.asarray(labels), return_counts=True)[1]
 
 
-def n_singletons(labels: np.ndarray) -> int:
-    """Number of clusters with exactly one member."""
-    return int((cluster_sizes(labels) == 1).sum())
-
-
 def method_row(method: str, metrics: dict, labels: np.ndarray, steps: Sequence[str | os.PathLike]) -> Row:
     """The comparison row of one method from its metrics, its predicted labels and its benchmark files."""
     scores = {}
@@ -156,8 +151,9 @@ def method_row(method: str, metrics: dict, labels: np.ndarray, steps: Sequence[s
         for key in keys:
             value = value[key]
         scores[column] = float(value)
-    return Row(method=method, scores=scores, n_clusters=int(len(cluster_sizes(labels))),
-               n_singletons=n_singletons(labels), steps=[Path(p).stem for p in steps], **summarize(steps))
+    sizes = cluster_sizes(labels)
+    return Row(method=method, scores=scores, n_clusters=int(len(sizes)), n_singletons=int((sizes == 1).sum()),
+               steps=[Path(p).stem for p in steps], **summarize(steps))
 
 
 def shared_row(bench_dir: str | os.PathLike, patterns: Iterable[str]) -> Row | None:
@@ -170,27 +166,33 @@ def shared_row(bench_dir: str | os.PathLike, patterns: Iterable[str]) -> Row | N
 
 # --- table ------------------------------------------------------------------------------------------
 
+def tsv_cell(value) -> str:
+    """A value as a TSV cell: empty for ``None``, floats to 6 significant digits."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.3e}"
+    return str(value)
+
+
 def write_tsv(rows: Sequence[Row], path: str | os.PathLike) -> None:
     """One line per row, columns :data:`COLUMNS`; empty cells where a value does not apply."""
-    def cell(value):
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.3e}"
-        return str(value)
-
     lines = ["\t".join(COLUMNS)]
-    lines += ["\t".join(cell(row.values()[c]) for c in COLUMNS) for row in rows]
+    lines += ["\t".join(tsv_cell(row.values()[c]) for c in COLUMNS) for row in rows]
     write_text(path, "\n".join(lines) + "\n")
 
 
 def read_tsv(path: str | os.PathLike) -> list[dict]:
-    """The comparison table back as dicts (numbers as floats, empty cells as ``None``)."""
+    """The comparison table back as dicts (counts as ints, other numbers as floats, empty cells as ``None``)."""
+    counts = {c for c, _ in COUNTS}
+
+    def value(column, text):
+        if column in ("method", "steps"):
+            return text
+        return None if not text else int(text) if column in counts else float(text)
+
     with open(path, newline="") as f:
-        out = []
-        for r in csv.DictReader(f, delimiter="\t"):
-            out.append({k: (v if k in ("method", "steps") else (float(v) if v else None)) for k, v in r.items()})
-        return out
+        return [{k: value(k, v) for k, v in r.items()} for r in csv.DictReader(f, delimiter="\t")]
 
 
 HIGHLIGHTED = ("pairwise_fscore", "bcubed_fscore", "nmi")  # precision or recall alone is no ranking
@@ -435,7 +437,8 @@ def plot_cluster_sizes(gt: np.ndarray, preds: dict, path: str | os.PathLike, nco
     names = list(preds)
     color = colors(names)
     true_sizes = cluster_sizes(gt)
-    all_sizes = [true_sizes, *(cluster_sizes(p) for p in preds.values())]
+    pred_sizes = {name: cluster_sizes(p) for name, p in preds.items()}
+    all_sizes = [true_sizes, *pred_sizes.values()]
     edges = _size_bins(max(int(s.max()) if len(s) else 1 for s in all_sizes))
     true_counts = np.histogram(true_sizes, bins=edges)[0]
     ymax = max(int(np.histogram(s, bins=edges)[0].max()) for s in all_sizes)
@@ -448,7 +451,7 @@ def plot_cluster_sizes(gt: np.ndarray, preds: dict, path: str | os.PathLike, nco
         ax.set_visible(False)
     ticks = edges[::max(1, math.ceil(len(edges) / 7))]
     for ax, name in zip(axes.flat, names):
-        sizes = cluster_sizes(preds[name])
+        sizes = pred_sizes[name]
         counts = np.histogram(sizes, bins=edges)[0]
         ax.stairs(true_counts, edges, fill=True, color="0.82")
         ax.stairs(counts, edges, color=color[name], linewidth=2)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ltc.io import write_text
 from ltc.report import (COLUMNS, SHARED_NAME, colors, format_memory, format_time, pyplot, read_tsv,
-                        save_png)
+                        save_png, tsv_cell)
 
 
 @dataclass
@@ -59,17 +59,9 @@ def write_long_tsv(scales: Sequence[Scale], path: str | os.PathLike) -> None:
     for s in scales:
         for r in s.rows:
             cells = [s.name, str(s.points), "" if s.identities is None else str(s.identities)]
-            cells += [_cell(r[c]) for c in COLUMNS]
+            cells += [tsv_cell(r[c]) for c in COLUMNS]
             lines.append("\t".join(cells))
     write_text(path, "\n".join(lines) + "\n")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):  # counts come back from the TSV as floats: keep them whole
-        return str(int(value)) if value.is_integer() else f"{value:.6g}"
-    return str(value)
 
 
 def _heading(s: Scale) -> str:

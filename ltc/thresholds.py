@@ -76,3 +76,8 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
 def read_choice(path: str | Path, name: str) -> float:
     """The threshold ``name`` chosen by :func:`choose` and saved in ``path``."""
     return float(json.loads(Path(path).read_text())[name])
+
+
+def given(value: str, name: str) -> float:
+    """A threshold given on a command line: a number, or a threshold.json saved by :func:`choose`."""
+    return read_choice(value, name) if value.endswith(".json") else float(value)

@@ -118,12 +118,12 @@ def test_markdown_by_hand(tmp_path):
     assert "| a | 2.0 / 100 | 90 (1m 30s) / 300 |" in md
     assert f"| {SHARED_NAME} | 1.0 / 50 | 4.0 / 70 |" in md
     assert f"| {SHARED_NAME} | -" not in md.split("## Time")[0]  # no scores row for the kNN graph
-    given_knn = scales.Scale("1", 1000, 10, [dict(row("a", 0.9, 0.8, 2.0, 100), n_clusters=1234567.0)])
+    given_knn = scales.Scale("1", 1000, 10, [dict(row("a", 0.9, 0.8, 2.0, 100), n_clusters=1234567)])
     md = scales.format_markdown([given_knn], "x")  # a given kNN file: no shared row, no note about it
     assert SHARED_NAME not in md
     scales.write_long_tsv([given_knn], tmp_path / "s.tsv")
     header, line = (tmp_path / "s.tsv").read_text().splitlines()
-    assert dict(zip(header.split("\t"), line.split("\t")))["n_clusters"] == "1234567"  # whole, not 1.23457e+06
+    assert dict(zip(header.split("\t"), line.split("\t")))["n_clusters"] == "1234567"  # whole, not 1.23457e+06 (read_tsv: ints)
 
 
 def test_ms1m_bench_scales_come_from_its_archive():

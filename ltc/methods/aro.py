@@ -97,7 +97,11 @@ def sweeper(ids: np.ndarray) -> tuple[Callable[[float], np.ndarray], np.ndarray]
     a, b, dist = rank_order_distances(ids)
     score = 1.0 - dist
     n = len(ids)
-    return (lambda t: components(n, a[score >= t], b[score >= t])), score
+    def labels(t: float) -> np.ndarray:
+        keep = score >= t
+        return components(n, a[keep], b[keep])
+
+    return labels, score
 
 
 def cluster(ids: np.ndarray, th_sim: float = 0.0) -> np.ndarray:

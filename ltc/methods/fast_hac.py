@@ -30,7 +30,11 @@ def single_linkage_sweeper(ids: np.ndarray, dists: np.ndarray) -> tuple[Callable
     i, j, d = undirected_edges(ids, dists)
     length = euclidean_of_cosine_distance(d)
     n = len(ids)
-    return (lambda t: components(n, i[length <= t], j[length <= t])), length
+    def labels(t: float) -> np.ndarray:
+        keep = length <= t
+        return components(n, i[keep], j[keep])
+
+    return labels, length
 
 
 def average_linkage_sweeper(feats: np.ndarray, max_points: int | None = None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ltc.graph import components, knn_edges
+from ltc.graph import components, directed_graph, graph_components, knn_edges
 from ltc.io import CHUNK_ROWS, iter_knn, knn_shape
 
 
@@ -18,18 +18,10 @@ def cluster(ids: np.ndarray, dists: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def cluster_file(path: str | os.PathLike, threshold: float, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
-    """:func:`cluster` of a kNN file, read in row blocks: only the kept links are held, as int32
+    """:func:`cluster` of a kNN file, read in row blocks into a sparse graph of the kept links only
     (a 5.21M x 80 graph never sits in memory whole)."""
-    n, _ = knn_shape(path)
-    index = np.int32 if n < 2 ** 31 else np.int64
-    src_parts, dst_parts = [], []
-    for start, ids, dists in iter_knn(path, chunk_rows):
-        src, dst, _ = knn_edges(ids, dists, threshold, first_row=start)
-        src_parts.append(src.astype(index))
-        dst_parts.append(dst.astype(index))
-    src, dst = np.concatenate(src_parts), np.concatenate(dst_parts)
-    del src_parts, dst_parts
-    return components(n, src, dst)
+    n, k = knn_shape(path)
+    return graph_components(directed_graph(iter_knn(path, chunk_rows), n, k, threshold, self_loops=False))
 
 
 def sweeper(ids: np.ndarray, dists: np.ndarray) -> tuple[Callable[[float], np.ndarray], np.ndarray]:

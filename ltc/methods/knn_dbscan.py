@@ -36,7 +36,6 @@ def graph_dbscan(n: int, i: np.ndarray, j: np.ndarray, d: np.ndarray, eps: float
     src, dst = src[order], dst[order]
     first = np.ones(len(src), dtype=bool)
     first[1:] = src[1:] != src[:-1]
-    labels = labels.copy()
     labels[src[first]] = labels[dst[first]]
     # noise: neither core nor border -> its own cluster (already: components leave it alone)
     return renumber(labels)

@@ -6,7 +6,7 @@
 
 rule knn_index:
     input:
-        unpack(split_inputs),
+        features=lambda wc: split_inputs(wc)["features"],  # the labels play no part in a kNN
         summary="results/{ds}/validate/{split}.json",
         script=script("knn_index.py"),
         package=package("knn.py"),
@@ -36,7 +36,7 @@ rule knn_index:
 
 rule knn_shard:
     input:
-        unpack(split_inputs),
+        features=lambda wc: split_inputs(wc)["features"],  # the labels play no part in a kNN
         summary="results/{ds}/validate/{split}.json",
         index=knn_index_file,
         script=script("knn.py"),

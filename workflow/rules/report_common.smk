@@ -25,8 +25,9 @@ def compare_sweep_files(wildcards):
     out = {}
     for method in compare_methods(wildcards):
         name = threshold_setting(wildcards, method)
-        if name and ltc.datasets.settings(config, wildcards.ds, "methods").get(method, {}).get(name) == "auto":
-            out.update({method: path for path in threshold_file(wildcards, method, name)})
+        files = threshold_file(wildcards, method, name) if name else []  # none unless the threshold is 'auto'
+        if files:
+            out[method] = files[0]
     return out
 
 

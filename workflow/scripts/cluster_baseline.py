@@ -26,8 +26,7 @@ def resolved_settings(args) -> dict:
     if spec.threshold:
         if args.threshold is None:
             raise DataError(f"{args.method} needs --threshold (a number or a threshold.json) for its {spec.threshold}.")
-        settings[spec.threshold] = (thresholds.read_choice(args.threshold, spec.threshold)
-                                    if args.threshold.endswith(".json") else float(args.threshold))
+        settings[spec.threshold] = thresholds.given(args.threshold, spec.threshold)
     if spec.n_clusters and settings.get("n_clusters", "auto") == "auto":
         if not args.labels:
             raise DataError(f"{args.method}: n_clusters is 'auto' (the true identity count) but no labels were "

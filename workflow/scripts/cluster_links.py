@@ -12,7 +12,7 @@ from ltc.io import load_links, write_labels  # noqa: E402
 
 
 def main(args):
-    tau = thresholds.read_choice(args.threshold, args.name) if args.threshold.endswith(".json") else float(args.threshold)
+    tau = thresholds.given(args.threshold, args.name)
     labels = confidence.link_to_peaks(*load_links(args.links), tau)
     logging.getLogger("ltc").info("%s %.4f: %d clusters over %d points", args.name, tau, labels.max() + 1, len(labels))
     write_labels(args.out, labels)

@@ -13,8 +13,7 @@ from ltc.methods import knn_cc  # noqa: E402
 
 
 def main(args):
-    threshold = (thresholds.read_choice(args.threshold, "threshold") if args.threshold.endswith(".json")
-                 else float(args.threshold))
+    threshold = thresholds.given(args.threshold, "threshold")
     labels = knn_cc.cluster_file(args.knn, threshold)
     logging.getLogger("ltc").info("threshold %.4f: %d clusters over %d points", threshold, labels.max() + 1, len(labels))
     write_labels(args.out, labels)

@@ -21,7 +21,7 @@ def main(args):
     if n != len(feats) or any(width != k for _, width in shapes):
         raise DataError(f"kNN shards {', '.join(args.shards)} hold {n} rows (widths {sorted({w for _, w in shapes})}) "
                         f"but {args.features} has {len(feats)} rows: delete the shard files so they are rebuilt.")
-    sample = knn.recall_rows(n, args.recall_sample, args.seed) if args.recall_sample else np.empty(0, np.int64)
+    sample = knn.recall_rows(n, args.recall_sample, args.seed)
     found = np.empty((len(sample), k), dtype=np.int64)
 
     def rows_in_order():
