@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 from collections.abc import Callable
 
 from ltc import DataError
 from ltc.download import DownloadError
+
+#: errors of the file system rather than of the program: a full disk, a read-only or foreign folder
+_STORAGE_ERRORS = {
+    errno.ENOSPC: "the file system is full: free space there or point the results elsewhere (run from another folder)",
+    errno.EDQUOT: "your disk quota is used up: free space or point the results elsewhere (run from another folder)",
+    errno.EROFS: "the file system is read-only: run the workflow from a writable folder",
+    errno.EACCES: "check that you may read that file and write to its folder, or run from a folder you own",
+    errno.EPERM: "check that you may read that file and write to its folder, or run from a folder you own",
+}
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -16,14 +27,37 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def storage_error_message(err: OSError) -> str | None:
+    """One sentence for a full, read-only or forbidden place (naming it), or None for other errors."""
+    advice = _STORAGE_ERRORS.get(err.errno)
+    if advice is None:
+        return None
+    where = err.filename or err.filename2
+    where = os.path.abspath(where) if where else "an output file"
+    return f"Cannot write or read {where} ({os.strerror(err.errno)}): {advice}."
+
+
 def run(main: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> None:
-    """Call ``main(args)`` with logging set up; bad input ends the process with its one-sentence message."""
+    """Call ``main(args)`` with logging set up; bad input, and a full, read-only or forbidden folder,
+    end the process with a one-sentence message (the traceback goes to the log at debug level only)."""
+    log = logging.getLogger("ltc")
     handlers = [logging.StreamHandler(sys.stderr)]
-    if args.log:
-        handlers.append(logging.FileHandler(args.log, mode="w"))
+    try:
+        if args.log:
+            handlers.append(logging.FileHandler(args.log, mode="w"))
+    except OSError as err:
+        print(storage_error_message(err) or f"Cannot open the log file {args.log}: {err}.", file=sys.stderr)
+        sys.exit(1)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers)
     try:
         main(args)
     except (DataError, DownloadError) as err:
-        logging.getLogger("ltc").error("%s", err)
+        log.error("%s", err)
+        sys.exit(1)
+    except OSError as err:
+        message = storage_error_message(err)
+        if message is None:
+            raise
+        log.debug("storage error", exc_info=True)
+        log.error("%s", message)
         sys.exit(1)

@@ -3,17 +3,36 @@ import os
 import re
 import types
 
+import sys
+
+import ltc.config
 import ltc.datasets
 from ltc.datasets import KNN_FILE_TAG as FILE_TAG
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
+from snakemake.logging import logger
 
 
-validate(config, schema="../schemas/config.schema.yaml")
+def stop(sentence, detail=None):
+    """End the run before any job with one sentence (a bad config); ``detail`` goes to a file it names."""
+    if detail:
+        path = os.path.join(".snakemake", "log", "config_error.txt")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(detail + "\n")
+        sentence = f"{sentence.rstrip('.')} (the schema's full report: {path})."
+    logger.error(sentence)
+    sys.exit(1)
+
+
+_problem = ltc.config.config_problem(
+    config, ltc.config.load_schema(os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
+)
+if _problem:
+    stop(*_problem)
 config["datasets"] = ltc.datasets.with_test_scales(config["datasets"])  # <ds>/<scale> per test scale
 
 if config["dataset"] not in config["datasets"]:
-    raise WorkflowError(
+    stop(
         f"config 'dataset: {config['dataset']}' is not one of the configured datasets "
         f"({', '.join(config['datasets'])}): add it under 'datasets' or pick another."
     )
@@ -99,6 +118,19 @@ def test_labels(wildcards):
         raise WorkflowError(
             f"dataset '{wildcards.ds}' has an unlabelled test split, so it has no scores: "
             f"ask for results/{wildcards.ds}/<method>/pred_labels.meta instead."
+        )
+    return existing_or_produced(s.labels, wildcards.ds, "Label")
+
+
+def train_labels(wildcards):
+    """The train split's label file, for the rules that learn from it (training, ``auto`` thresholds)."""
+    s = split_of(wildcards, "train")
+    if not s.labels:
+        ds = wildcards.ds
+        raise WorkflowError(
+            f"dataset '{ds}' has an unlabelled train split, and training a model or choosing an 'auto' threshold "
+            f"needs its labels: set {config_key(ds)}.train.labels to its label file, or give the method a number "
+            f"for its threshold (and GCN-V/GCN-E a checkpoint or model_from)."
         )
     return existing_or_produced(s.labels, wildcards.ds, "Label")
 

@@ -6,7 +6,7 @@
 rule select_threshold_links:
     input:
         links="results/{ds}/{lmethod}/train/links.npz",
-        labels=lambda wc: split_of(wc, "train").labels,
+        labels=train_labels,
         script=script("select_threshold_links.py"),
         package=package("confidence.py", "graph.py", "thresholds.py", "metrics.py"),
     output:

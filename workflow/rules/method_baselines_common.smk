@@ -59,7 +59,7 @@ def baseline_options(wc, input):
 
 def sweep_inputs(wc):
     use_knn, use_features = needs(wc.baseline, baseline_settings(wc), sweep=True)
-    files = {"labels": split_of(wc, "train").labels}
+    files = {"labels": train_labels(wc)}
     if use_knn:
         files["knn"] = knn_file(wc, "train")
     if use_features:

@@ -8,7 +8,7 @@ rule train_gcne:
         features="results/{ds}/gcnv/train/gcn_features.npy",
         knn=lambda wc: gcne_knn(wc, "train"),
         confidence="results/{ds}/gcnv/train/confidence.npy",
-        labels=lambda wc: split_of(wc, "train").labels,
+        labels=train_labels,
         script=script("train_gcne.py"),
         package=package("gcne.py", "gcn.py", "graph.py", "knn.py"),
     output:

@@ -6,7 +6,7 @@
 rule train_gcnv:
     input:
         features=lambda wc: split_of(wc, "train").features,
-        labels=lambda wc: split_of(wc, "train").labels,
+        labels=train_labels,
         knn=lambda wc: knn_file(wc, "train"),
         summary="results/{ds}/validate/train.json",
         script=script("train_gcnv.py"),

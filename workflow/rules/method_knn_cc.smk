@@ -5,7 +5,7 @@
 rule select_threshold_knn_cc:
     input:
         knn=lambda wc: knn_file(wc, "train"),
-        labels=lambda wc: split_of(wc, "train").labels,
+        labels=train_labels,
         script=script("select_threshold_knn_cc.py"),
         package=package("graph.py", "methods/knn_cc.py", "thresholds.py", "metrics.py"),
     output:

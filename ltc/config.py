@@ -1,0 +1,73 @@
+"""Checking the workflow config against its JSON schema, with one sentence a user can act on.
+
+``snakemake.utils.validate`` prints jsonschema's whole report (the failing schema, the instance:
+10-30 lines); :func:`config_problem` says the one thing that is wrong, naming the key path (e.g.
+``datasets.mine.test.lables``) and what is allowed there. The full report is kept for the log.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+def load_schema(path: str | Path) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _key_path(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _allowed(schema: dict) -> str:
+    """A short description of what a (sub)schema accepts."""
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(map(repr, schema["enum"]))
+    if "oneOf" in schema or "anyOf" in schema:
+        return " or ".join(_allowed(s) for s in schema.get("oneOf", schema.get("anyOf")))
+    kinds = schema.get("type", "a value")
+    kinds = " or ".join(kinds) if isinstance(kinds, list) else kinds
+    bounds = [f">= {schema['minimum']}" if "minimum" in schema else "",
+              f"> {schema['exclusiveMinimum']}" if "exclusiveMinimum" in schema else "",
+              f"<= {schema['maximum']}" if "maximum" in schema else "",
+              f"< {schema['exclusiveMaximum']}" if "exclusiveMaximum" in schema else ""]
+    bounds = " and ".join(b for b in bounds if b)
+    return f"{'an' if kinds[0] in 'aeiou' else 'a'} {kinds}" + (f" {bounds}" if bounds else "")
+
+
+def _sentence(err: jsonschema.ValidationError) -> str:
+    where = _key_path(err.absolute_path)
+    schema, value = err.schema, err.instance
+    if err.validator == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        extra = sorted(set(value) - set(known)) if isinstance(value, dict) else []
+        pattern = schema.get("patternProperties")
+        names = ", ".join(f"{where}.{x}" if where != "(top level)" else str(x) for x in extra) or where
+        hint = f" (known there: {', '.join(known)})" if known else ""
+        if pattern:
+            hint += f" (names must match {', '.join(pattern)})"
+        return f"config key {names} is not a setting of the workflow{hint}: check its spelling and where it is nested."
+    if err.validator == "required":
+        return f"config {where} lacks {err.message.split(' is a required')[0]}: add it."
+    if err.validator in ("oneOf", "anyOf", "enum", "const", "type", "minimum", "maximum",
+                         "exclusiveMinimum", "exclusiveMaximum", "minItems", "pattern"):
+        return f"config {where} is {value!r}, but it must be {_allowed(schema)}: fix it in your config file."
+    return f"config {where}: {err.message}: fix it in your config file."
+
+
+def config_problem(config: dict, schema: dict) -> tuple[str, str] | None:
+    """(one sentence, full report) for the most relevant schema violation of ``config``; None if valid."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = list(validator.iter_errors(config))
+    if not errors:
+        return None
+    best = jsonschema.exceptions.best_match(errors, key=jsonschema.exceptions.relevance)
+    # best_match descends into oneOf branches; a threshold given as a word should be described by its
+    # oneOf (auto or a number), not by the branch that happened to match best.
+    while best.parent is not None and best.parent.validator in ("oneOf", "anyOf"):
+        best = best.parent
+    report = "\n\n".join(str(e) for e in errors)
+    return _sentence(best), report
