@@ -8,3 +8,7 @@ methods) and ``metrics`` (pairwise / BCubed F-score, NMI).
 
 class DataError(ValueError):
     """Bad input data or configuration; the message is one sentence naming the file and the fix."""
+
+
+class DownloadError(RuntimeError):
+    """A transfer that failed for good; the message names the URL and what to do."""

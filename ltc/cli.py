@@ -8,8 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from ltc import DataError
-from ltc.download import DownloadError
+from ltc import DataError, DownloadError
 
 #: errors of the file system rather than of the program: a full disk, a read-only or foreign folder
 _STORAGE_ERRORS = {

@@ -17,6 +17,10 @@ class FileServer:
         self.files = {}
         self.requests = []  # (path, Range header or None)
         self.cut_after = {}  # path -> bytes sent before the connection drops (once per entry)
+        self.cut_always = {}  # path -> bytes sent before the connection drops (every time)
+        self.no_range = set()  # paths served whole (HTTP 200) even to a Range request
+        self.no_length = set()  # paths served without Content-Length (the end of the body is the connection's close)
+        self.gzip_encoded = set()  # paths served with "Content-Encoding: gzip" (as some servers label a .tar.gz)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,19 +35,25 @@ class FileServer:
                     self.send_error(404)
                     return
                 body = server.files[path]
+                if path in server.no_range:
+                    rng = None
                 start = int(re.match(r"bytes=(\d+)-", rng).group(1)) if rng else 0
                 if start >= len(body) and rng:
                     self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{len(body)}")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
                 self.send_response(206 if rng else 200)
                 if rng:
                     self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-                self.send_header("Content-Length", str(len(body) - start))
+                if path in server.gzip_encoded:
+                    self.send_header("Content-Encoding", "gzip")
+                if path not in server.no_length:
+                    self.send_header("Content-Length", str(len(body) - start))
                 self.end_headers()
                 payload = body[start:]
-                cut = server.cut_after.pop(path, None)
+                cut = server.cut_after.pop(path, server.cut_always.get(path))
                 if cut is not None:
                     self.wfile.write(payload[:cut])
                     self.wfile.flush()
