@@ -13,15 +13,21 @@ in float64) and searched by inner product, which then equals cosine similarity. 
 * ``hnsw``  IndexHNSWFlat with ``hnsw_m`` links, ``ef_construction`` and ``ef_search``.
 
 The result is (ids, dists), both N x K, each row sorted by distance ``1 - cosine``; a neighbour
-the index could not return has id -1 and distance +inf. The search runs in fixed batches of query
+the index could not return has id -1 and distance +inf (so are the columns past N when K > N: a
+row holds at most every point, itself included). The search runs in fixed batches of query
 rows and a row's result depends only on its batch, so the queries can be split into shards
 (:func:`shard_rows`) searched by separate jobs against one saved index, with identical results.
+
+A precomputed kNN file (the user's) is checked and rewritten in this format by :func:`import_knn`
+before anything reads it: rows == N, ids -1..N-1, cosine distances, rows sorted, the original
+project's ragged object layout converted.
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import math
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +38,7 @@ import torch
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from ltc import DataError
 from ltc.datasets import KNN_FILE_TAG
 from ltc.io import atomic_output
 
@@ -41,9 +48,11 @@ METHODS = tuple(KNN_FILE_TAG)
 
 
 def normalized(rows: np.ndarray) -> np.ndarray:
-    """Float32 copy of ``rows`` with unit L2 norm."""
+    """Float32 copy of ``rows`` with unit L2 norm; an all-zero row stays zero (similarity 0 to all),
+    instead of becoming NaN and spreading into other rows' neighbour lists."""
     rows = np.array(rows, dtype=np.float32)
-    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    rows /= np.where(norms > 0, norms, 1)
     return rows
 
 
@@ -184,24 +193,25 @@ def search(feats: np.ndarray, k: int, method: str = "flat", index: IVFCells | fa
 
     ``index`` is :func:`build_index`'s result for ``ivf`` and ``hnsw`` (none for exact ``flat``).
     Returns (ids int64, dists float32), each len(rows) x k, sorted by distance ``1 - cosine``;
-    a neighbour the index could not return has id -1 and distance +inf.
+    a neighbour the index could not return has id -1 and distance +inf, and so has every column
+    past N when ``k`` > N (a row holds at most all N points, itself included).
     """
     rows = range(len(feats)) if rows is None else rows
-    k = min(k, len(feats))
+    width = min(k, len(feats))  # a row has at most every point (itself included); the rest is missing
     database = CellDatabase(feats, index, batch_size) if method == "ivf" else None
     unit = normalized(feats) if method == "flat" else None  # searched by every batch
-    ids = np.empty((len(rows), k), dtype=np.int64)
-    sims = np.empty((len(rows), k), dtype=np.float32)
+    ids = np.full((len(rows), k), -1, dtype=np.int64)
+    sims = np.full((len(rows), k), -np.inf, dtype=np.float32)
 
     def search_batch(start: int) -> None:
         block = np.arange(start, min(start + batch_size, rows.stop))
         out = slice(start - rows.start, start - rows.start + len(block))
         if method == "flat":
-            ids[out], sims[out] = exact_search(feats, k, rows=block, progress=False, unit=unit)
+            ids[out, :width], sims[out, :width] = exact_search(feats, width, rows=block, progress=False, unit=unit)
         elif method == "ivf":
-            ids[out], sims[out] = ivf_search(database, index.probes[block], block, k)
+            ids[out, :width], sims[out, :width] = ivf_search(database, index.probes[block], block, width)
         else:
-            sims[out], ids[out] = index.search(normalized(feats[block]), k)
+            sims[out, :width], ids[out, :width] = index.search(normalized(feats[block]), width)
 
     starts = range(rows.start, rows.stop, batch_size)
     if method == "ivf":  # many small GEMMs: one single-threaded batch per thread beats threaded BLAS
@@ -328,3 +338,134 @@ def recall_at_k(ids: np.ndarray, feats: np.ndarray, k: int, sample: int = 1000, 
     """:func:`recall` of the kNN ``ids`` (N x k) over a seeded sample of rows."""
     rows = recall_rows(len(feats), sample, seed)
     return recall(ids[rows], rows, feats, k, min_similarity)
+
+
+# --- precomputed kNN files ----------------------------------------------------------------------
+
+#: valid cosine distances ``1 - similarity`` lie in [0, 2]; this much float rounding is allowed
+DISTANCE_SLACK = 1e-3
+
+
+def _out_of_order(dists: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per row: is some valid entry smaller than a valid entry before it? (missing ones skipped)"""
+    shown = np.where(valid, dists, -np.inf)
+    return (valid & (shown < np.maximum.accumulate(shown, axis=1))).any(axis=1)
+
+
+def _holds_objects(path: str | Path) -> bool:
+    """Whether a kNN ``.npz``'s ``data`` member is an object array (read from its header only)."""
+    from ltc.io import _read_npy_header
+    try:
+        with zipfile.ZipFile(path) as zf:
+            name = next(name for name in ("data.npy", "data") if name in zf.namelist())
+            with zf.open(name) as member:
+                return _read_npy_header(member)[2].hasobject
+    except (OSError, ValueError, StopIteration, zipfile.BadZipFile):
+        return False  # not a kNN file at all: iter_knn says so
+
+
+def read_ragged_knn(path: str | Path, fix: str) -> tuple[np.ndarray, np.ndarray]:
+    """The original project's other kNN layout, read whole: ``data`` an object array of rows
+    (ids, distances) that may differ in length (its hnsw path), shape (N, 2) or (N,) of pairs.
+
+    Returns (ids float64, dists float64), N x K for the longest row K, shorter rows padded with
+    id -1 and distance +inf. Loading it unpickles the file, so call this only on a file the user
+    put in the data folder (or named) themselves. Raises :class:`DataError` for another layout.
+    """
+    with np.load(path, allow_pickle=True) as npz:
+        data = npz["data"]
+    if data.ndim == 3 and data.shape[1] == 2:  # equal rows saved as objects: the plain layout
+        data = data.astype(np.float64)
+        return data[:, 0, :], data[:, 1, :]
+    if data.ndim == 2 and data.shape[1] == 2:
+        id_rows, dist_rows = data[:, 0], data[:, 1]
+    elif data.ndim == 1 and all(len(row) == 2 for row in data):  # one Python object per row: no vector form
+        id_rows, dist_rows = [row[0] for row in data], [row[1] for row in data]
+    else:
+        raise DataError(f"kNN file {path} holds an object array of shape {data.shape}, not rows of "
+                        f"(ids, distances): {fix}.")
+    lengths = np.fromiter(map(len, id_rows), dtype=np.int64, count=len(data))
+    if not np.array_equal(lengths, np.fromiter(map(len, dist_rows), dtype=np.int64, count=len(data))):
+        raise DataError(f"kNN file {path} has rows whose ids and distances differ in length: {fix}.")
+    width = int(lengths.max()) if len(lengths) else 0
+    ids = np.full((len(data), width), -1.0)
+    dists = np.full((len(data), width), np.inf)
+    if width:
+        rows = np.repeat(np.arange(len(data)), lengths)
+        cols = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        ids[rows, cols] = np.concatenate([np.asarray(r, dtype=np.float64).ravel() for r in id_rows])
+        dists[rows, cols] = np.concatenate([np.asarray(r, dtype=np.float64).ravel() for r in dist_rows])
+    return ids, dists
+
+
+def canonical_rows(path, start: int, ids: np.ndarray, dists: np.ndarray, k: int,
+                   fix: str) -> tuple[np.ndarray, np.ndarray]:
+    """Checked rows (:func:`ltc.io.check_knn_rows` output) of a precomputed kNN file as this workflow
+    writes them: sorted by distance (stable; missing neighbours last), cut to the ``k`` nearest or
+    padded to ``k`` with missing neighbours (id -1, distance +inf).
+
+    Raises :class:`DataError` for distances outside [0, 2] (not ``1 - cosine``) and for similarities
+    stored in place of distances (which sorting would invert): every point at distance > 0.5 from
+    itself, or, in rows without the point itself, distances that only decrease along every row.
+    """
+    valid = ids >= 0
+    if valid.any():
+        low, high = dists[valid].min(), dists[valid].max()
+        if low < -DISTANCE_SLACK or high > 2 + DISTANCE_SLACK:
+            raise DataError(f"kNN file {path} has distances from {low:g} to {high:g} (rows {start}.."
+                            f"{start + len(ids) - 1}), not cosine distances 1 - similarity in [0, 2]: {fix}.")
+    own = ids == np.arange(start, start + len(ids))[:, None]
+    if own.any():  # a point's distance to itself is 0; its similarity 1
+        if (dists[own] > 0.5).all():
+            raise DataError(f"kNN file {path} gives every point a distance of {np.median(dists[own]):g} to itself, "
+                            f"so it holds similarities, not distances 1 - similarity: {fix}.")
+    else:
+        falling, rising = _out_of_order(dists, valid), _out_of_order(-dists, valid)
+        if falling.any() and not (falling & rising).any():  # every row out of order only goes down
+            raise DataError(f"kNN file {path} has distances that decrease along every row, so it holds "
+                            f"similarities, not distances 1 - similarity: {fix}.")
+    order = np.argsort(dists, axis=1, kind="stable")  # a sorted row keeps its order; missing (+inf) go last
+    ids, dists = np.take_along_axis(ids, order, axis=1), np.take_along_axis(dists, order, axis=1)
+    if ids.shape[1] >= k:
+        return ids[:, :k], dists[:, :k]
+    pad = k - ids.shape[1]
+    return (np.pad(ids, ((0, 0), (0, pad)), constant_values=-1),
+            np.pad(dists, ((0, 0), (0, pad)), constant_values=np.inf))
+
+
+def import_knn(src: str | Path, out: str | Path, n: int, k: int, features: str = "the split's features",
+               chunk_rows: int = 65536) -> dict:
+    """Write the precomputed kNN file ``src`` of a split of ``n`` rows as the workflow's kNN file
+    ``out`` (``ltc.io.save_knn`` format, width ``k``), so that no consumer reads a user's file directly.
+
+    ``src`` is the original (N, 2, K) layout (any float dtype, compressed or not, with or without an
+    ``ids`` member) or the original's ragged object layout (:func:`read_ragged_knn`). Its rows must
+    be ``n`` and its ids -1 or 0..n-1; rows are sorted by distance if they are not, and cut or padded
+    to ``k`` (:func:`canonical_rows`). Streams the plain layout; the ragged one is read whole.
+    Raises :class:`DataError` (one sentence naming ``src``) before ``out`` is written.
+    Returns counts for the log: rows, sorted rows, the file's width.
+    """
+    from ltc.io import check_knn_rows, iter_knn, knn_shape, save_knn_chunks
+
+    fix = (f"replace it with the kNN of {features} searched against themselves, or move it out of the data "
+           f"folder so the workflow builds the kNN itself")
+    stats = {"rows": n, "sorted_rows": 0}
+    if _holds_objects(src):
+        ids, dists = read_ragged_knn(src, fix)
+        rows, stats["width"] = ids.shape
+        source = (check_knn_rows(src, s, ids[s:s + chunk_rows], dists[s:s + chunk_rows], n, False, fix)
+                  for s in range(0, rows, chunk_rows))
+        chunks = ((s, *checked) for s, checked in zip(range(0, rows, chunk_rows), source))
+    else:
+        rows, stats["width"] = knn_shape(src, fix)
+        chunks = iter_knn(src, chunk_rows, require_sorted=False, fix=fix, n_ids=n)
+    if rows != n:
+        raise DataError(f"kNN file {src} has {rows} rows but {features} have {n}: {fix}.")
+
+    def rows_out():
+        for start, ids, dists in chunks:
+            stats["sorted_rows"] += int(_out_of_order(dists, ids >= 0).sum())
+            yield canonical_rows(src, start, ids, dists, k, fix)
+
+    save_knn_chunks(out, n, k, rows_out(), n_ids=n)
+    return stats

@@ -195,7 +195,7 @@ def test_knn_file_from_shards(tmp_path):
     ids, dists = random_knn(25, 4, seed=8)
     save_knn(tmp_path / "a.npz", ids[:10], dists[:10])
     save_knn(tmp_path / "b.npz", ids[10:], dists[10:])
-    shards = ((i, d) for shard in ("a", "b") for _, i, d in iter_knn(tmp_path / f"{shard}.npz", chunk_rows=3))
+    shards = ((i, d) for shard in ("a", "b") for _, i, d in iter_knn(tmp_path / f"{shard}.npz", chunk_rows=3, n_ids=25))
     save_knn_chunks(tmp_path / "all.npz", 25, 4, shards)
     back = load_knn(tmp_path / "all.npz")
     np.testing.assert_array_equal(back[0], ids)

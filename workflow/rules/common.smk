@@ -1,12 +1,14 @@
 # Glue between the config and the rules: validation, wildcard constraints, input functions.
 import os
 import re
-import types
-
+import shlex
 import sys
+import types
 
 import ltc.config
 import ltc.datasets
+import ltc.imports
+import ltc.io
 from ltc.datasets import KNN_FILE_TAG as FILE_TAG
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
@@ -18,7 +20,7 @@ def stop(sentence, detail=None):
         path = os.path.join(".snakemake", "log", "config_error.txt")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
-            f.write(detail + "\n")
+            f.write(f"{detail}\n")
         sentence = f"{sentence.rstrip('.')} (the schema's full report: {path})."
     logger.error(sentence)
     sys.exit(1)
@@ -30,6 +32,11 @@ _problem = ltc.config.config_problem(
 if _problem:
     stop(*_problem)
 config["datasets"] = ltc.datasets.with_test_scales(config["datasets"])  # <ds>/<scale> per test scale
+
+try:  # a file the user names is never any rule's output (see data.smk)
+    ltc.datasets.check_file_owners(config)
+except ltc.DataError as _err:
+    stop(str(_err))
 
 if config["dataset"] not in config["datasets"]:
     stop(
@@ -59,9 +66,15 @@ def script(name):
     return os.path.join(SCRIPTS, name)
 
 
-def package(*modules):
-    """The package modules a rule's script uses, as inputs: editing them reruns the rule."""
-    return [os.path.join(PACKAGE, m) for m in ("__init__.py", "cli.py", "io.py", *modules)]
+def package(script_name, *loaded):
+    """The ``ltc`` files that a rule's script imports, directly or through other ``ltc`` modules (read
+    from the import statements, so the list cannot drift from the code), and those of the modules it
+    loads by name (``loaded``, e.g. ``methods/infomap.py``), as inputs: editing one reruns the rule."""
+    files = set(ltc.imports.package_files(script(script_name), workflow.basedir))
+    for module in loaded:
+        path = os.path.join(PACKAGE, module)
+        files |= {path, *ltc.imports.package_files(path, workflow.basedir)}
+    return sorted(files)
 
 
 def data_dir_of(ds):
@@ -166,6 +179,50 @@ def knn_shard_files(wildcards):
     return [f"results/{w.ds}/knn/{w.split}/shards/{w.tag}_k_{w.k}.{i}-of-{n}.npz" for i in range(n)]
 
 
+def knn_k(wildcards, split):
+    """The k of a split's kNN file: knn.k, or N if the split's (user-given) feature file has fewer rows."""
+    k = knn_settings(wildcards)["k"]
+    features = split_of(wildcards, split).features
+    if features in ltc.datasets.produced_files(config, wildcards.ds):
+        return k
+    try:
+        n = ltc.io.feature_shape(features, config["datasets"][wildcards.ds]["dim"])[0]
+    except ltc.DataError:  # missing or malformed: validate (or split_inputs) says so
+        return k
+    return min(k, n)
+
+
+def precomputed_knn_source(wildcards, split, tag=None, k=None):
+    """A split's precomputed kNN file in the data folder, or None: knns/NAME/faiss_k_<k>.npz named with
+    the k of its file (knn_k) or the configured knn.k. Only exact-search files are taken."""
+    knn = knn_settings(wildcards)
+    tag = tag or FILE_TAG[knn["method"]]
+    if tag != FILE_TAG["flat"]:
+        return None
+    folder = split_of(wildcards, split).knn_dir
+    for candidate in dict.fromkeys([knn_k(wildcards, split) if k is None else int(k), knn["k"]]):
+        path = os.path.join(folder, f"{tag}_k_{candidate}.npz")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def knn_import_source(wildcards):
+    path = precomputed_knn_source(wildcards, wildcards.split, wildcards.tag, wildcards.k)
+    if path is None:
+        raise WorkflowError(
+            f"there is no precomputed kNN file {wildcards.tag}_k_{wildcards.k}.npz in "
+            f"{split_of(wildcards).knn_dir} to import: ask for results/{wildcards.ds}/knn/{wildcards.split}/"
+            f"{wildcards.tag}_k_{wildcards.k}.npz to build one."
+        )
+    return path
+
+
+def synthetic_options(wildcards, output):
+    """--<split>-features/--<split>-labels of the splits the generator writes (its outputs, by name)."""
+    return " ".join(f"--{name.replace('_', '-')} {shlex.quote(getattr(output, name))}" for name in output.keys())
+
+
 def learner(wildcards):
     """Wildcards of the dataset whose train split gives a dataset's models and ``auto`` thresholds:
     the dataset itself, or the base of a test scale (which learns exactly what its base learns)."""
@@ -177,13 +234,12 @@ def method_settings(wildcards, method):
 
 
 def knn_file(wildcards, split=None):
-    """A split's kNN file: a precomputed one in the data folder if there is one, else one we build."""
+    """A split's kNN file: the checked copy (rule knn_import) of a precomputed one in the data folder if
+    there is one, else one we build; its k is knn_k's (knn.k, or N if a user's split is smaller)."""
     split = split or wildcards.split
-    knn = knn_settings(wildcards)
-    name = f"{FILE_TAG[knn['method']]}_k_{knn['k']}.npz"
-    precomputed = os.path.join(split_of(wildcards, split).knn_dir, name)
-    if knn["method"] == "flat" and os.path.exists(precomputed):
-        return precomputed
+    name = f"{FILE_TAG[knn_settings(wildcards)['method']]}_k_{knn_k(wildcards, split)}.npz"
+    if precomputed_knn_source(wildcards, split):
+        return f"results/{wildcards.ds}/knn/{split}/precomputed/{name}"
     return f"results/{wildcards.ds}/knn/{split}/{name}"
 
 
@@ -265,8 +321,8 @@ def chosen_threshold(wildcards, method, name):
     if source:
         return f"results/{source}/{method}/threshold.json"
     raise WorkflowError(
-        f"dataset '{wildcards.ds}' has no labelled train split to choose {method}'s {name} on: "
-        f"give methods.{method}.{name} a number for it."
+        f"dataset '{wildcards.ds}' has no labelled train split to choose {method}'s {name} on (it is 'auto'): "
+        f"give it a number, {config_key(wildcards.ds)}.methods.{method}.{name}: <value>, or add a labelled train split."
     )
 
 

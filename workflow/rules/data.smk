@@ -1,27 +1,28 @@
 # Data stages: make the dataset files (synthetic generator or archive download), then validate each split.
-
+#
+# A file the user names (a split's explicit features / labels path) is never any rule's output: the
+# generator writes only the layout files of the splits given by name (data_dir/features/NAME.bin,
+# data_dir/labels/NAME.meta), and a config in which an archive's file is such a path stops here.
 
 for _ds, _spec in config["datasets"].items():
-    if "synthetic" in _spec:
-        _train = ltc.datasets.split(config, _ds, "train")
-        _test = ltc.datasets.split(config, _ds, "test")
+    _generated = ltc.datasets.generated_splits(config, _ds)  # none of a split given by explicit paths
+    if _generated:
 
         rule:
             name:
                 f"synthesize_{_ds}"
             output:
-                train_features=_train.features,
-                train_labels=_train.labels,
-                test_features=_test.features,
-                test_labels=_test.labels,
+                **{f"{which}_{kind}": path for which, files in _generated.items()
+                   for kind, path in zip(("features", "labels"), files)},
             input:
                 script=script("make_synthetic.py"),
-                package=package("synthetic.py"),
+                package=package("make_synthetic.py"),
             params:
                 dim=_spec["dim"],
                 seed=_spec["synthetic"].get("seed", 0),
                 train_identities=_spec["synthetic"]["train_identities"],
                 test_identities=_spec["synthetic"]["test_identities"],
+                splits=synthetic_options,
             conda:
                 ENV
             log:
@@ -33,10 +34,8 @@ for _ds, _spec in config["datasets"].items():
                 mem_mb=4000,
             shell:
                 "python {input.script} --dim {params.dim} --seed {params.seed}"
-                " --train-features {output.train_features} --train-labels {output.train_labels}"
-                " --train-identities {params.train_identities}"
-                " --test-features {output.test_features} --test-labels {output.test_labels}"
-                " --test-identities {params.test_identities} --log {log}"
+                " --train-identities {params.train_identities} --test-identities {params.test_identities}"
+                " {params.splits} --log {log}"
 
     for _archive, _entry in _spec.get("archives", {}).items():
         _root = ltc.datasets.data_dir(config, _ds)
@@ -55,6 +54,7 @@ for _ds, _spec in config["datasets"].items():
                 archive=f"{_root}/archives/{_entry['file']}",
                 dest=data_dir_of(_ds),
                 provides=_entry["provides"],
+                md5=[f"{rel}={digest}" for rel, digest in (_entry.get("md5") or {}).items()],
             conda:
                 ENV
             log:
@@ -67,7 +67,7 @@ for _ds, _spec in config["datasets"].items():
             localrule: True  # cluster compute nodes often have no internet access
             shell:
                 "python {input.script} --url '{params.url}' --archive {params.archive} {params.sha256}"
-                " --dest {params.dest} --provides {params.provides} --log {log}"
+                " --dest {params.dest} --provides {params.provides} --md5 {params.md5:q} --log {log}"
 
 
 rule validate:

@@ -2,6 +2,41 @@
 # Scatter/gather: an approximate index is built once (knn_index), the query rows are split into
 # `knn.shards` jobs that can run on different cluster nodes (knn_shard), and `knn` merges them.
 # Shards are whole search batches, so any shard count gives the same file.
+#
+# A precomputed kNN file in the data folder (exact search: knns/NAME/faiss_k_<k>.npz) is never read
+# by a consumer: knn_import checks it against the split's features (rows == N, ids -1..N-1, finite
+# cosine distances), sorts unsorted rows, converts the original's ragged layout and writes the
+# workflow's own file under results/<ds>/knn/<split>/precomputed/; every consumer reads only files
+# the workflow wrote, and ltc.io.iter_knn checks each chunk of those again.
+#
+# k larger than N: a row holds at most all N points (itself included). Where the split's feature file
+# is the user's (there when the DAG is built) the file is named and built with k = N, so its name
+# says what it holds (knn_k reads only the file's header). Where a rule makes the features (synthetic
+# data, a download) N is not known when the DAG is built, so the name keeps the configured k and the
+# columns past N are missing neighbours (id -1, distance +inf), which every consumer skips.
+
+rule knn_import:
+    input:
+        knn=knn_import_source,  # the user's file: read, never written
+        features=lambda wc: split_inputs(wc)["features"],  # only its header: the row count N
+        summary="results/{ds}/validate/{split}.json",
+        script=script("knn_import.py"),
+        package=package("knn_import.py"),
+    output:
+        "results/{ds}/knn/{split}/precomputed/{tag}_k_{k}.npz",
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/knn_import_{split}_{tag}_k_{k}.log",
+    threads: 1
+    resources:
+        # the plain layout is streamed; the ragged object layout is read whole (a few times its file)
+        mem_mb=lambda wc, input: int(4 * os.path.getsize(input.knn) / 2**20) + 2000,
+    shell:
+        "python {input.script} --knn {input.knn} --features {input.features} --dim {params.dim}"
+        " --k {wildcards.k} --out {output} --log {log}"
 
 
 rule knn_index:
@@ -9,7 +44,7 @@ rule knn_index:
         features=lambda wc: split_inputs(wc)["features"],  # the labels play no part in a kNN
         summary="results/{ds}/validate/{split}.json",
         script=script("knn_index.py"),
-        package=package("knn.py"),
+        package=package("knn_index.py"),
     output:
         "results/{ds}/knn/{split}/{tag}.index",  # kept: a new k or shard count reuses it
     wildcard_constraints:
@@ -70,7 +105,7 @@ rule knn:
         shards=knn_shard_files,
         features=lambda wc: split_of(wc).features,
         script=script("knn_gather.py"),
-        package=package("knn.py"),
+        package=package("knn_gather.py"),
     output:
         knn="results/{ds}/knn/{split}/{tag}_k_{k}.npz",
         stats="results/{ds}/knn/{split}/{tag}_k_{k}.json",

@@ -51,10 +51,11 @@ def shared_knn_benchmarks(wildcards):
     """Benchmark file stems (globs) of the kNN graph of the features (test, and train if there is one)
     that we build: its index, its query shards and the merge; none for a precomputed kNN file."""
     knn = knn_settings(wildcards)
-    tag, k = FILE_TAG[knn["method"]], knn["k"]
+    tag = FILE_TAG[knn["method"]]
     out = []
     for which in ("train", "test"):
-        if which in config["datasets"][wildcards.ds] and knn_file(wildcards, which).startswith(f"results/{wildcards.ds}/knn/"):
+        if which in config["datasets"][wildcards.ds] and not precomputed_knn_source(wildcards, which):
+            k = knn_k(wildcards, which)
             out += [f"knn_{which}_{tag}_k_{k}", f"knn_index_{which}_{tag}",
                     f"knn_shard_{which}_{tag}_k_{k}.*-of-{knn.get('shards', 1)}"]
     return out

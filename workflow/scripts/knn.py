@@ -24,7 +24,7 @@ def main(args):
         index = knn.build_index(feats, args.method, **knn.index_options(args))
     rows = knn.shard_rows(len(feats), args.shards, args.shard, args.batch_size)
     ids, dists = knn.search(feats, args.k, args.method, index, rows, args.batch_size)
-    save_knn(args.out, ids, dists)
+    save_knn(args.out, ids, dists, n_ids=len(feats))  # a shard's ids name all rows
     if args.stats:
         sample = knn.recall_rows(len(feats), args.recall_sample, args.seed)
         write_json(args.stats, knn.summary(ids[sample], sample, feats, args.method, args.k))

@@ -20,21 +20,22 @@ def main(args):
     feats = read_features(args.features, args.dim)
     if n != len(feats) or any(width != k for _, width in shapes):
         raise DataError(f"kNN shards {', '.join(args.shards)} hold {n} rows (widths {sorted({w for _, w in shapes})}) "
-                        f"but {args.features} has {len(feats)} rows: delete the shard files so they are rebuilt.")
+                        f"but {args.features} has {len(feats)} rows: rebuild them with "
+                        f"`snakemake --cores N --forcerun knn_shard {args.out}`.")
     sample = knn.recall_rows(n, args.recall_sample, args.seed)
     found = np.empty((len(sample), k), dtype=np.int64)
 
     def rows_in_order():
         offset = 0
         for path, (rows, _) in zip(args.shards, shapes):
-            for start, ids, dists in iter_knn(path):
+            for start, ids, dists in iter_knn(path, n_ids=n):  # checked: ids name rows of all N
                 first = offset + start
                 picked = (sample >= first) & (sample < first + len(ids))
                 found[picked] = ids[sample[picked] - first]
                 yield ids, dists
             offset += rows
 
-    save_knn_chunks(args.out, n, k, rows_in_order())
+    save_knn_chunks(args.out, n, k, rows_in_order(), n_ids=n)
     write_json(args.stats, knn.summary(found, sample, feats, args.method, k, shards=len(args.shards)))
 
 
