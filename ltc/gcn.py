@@ -19,6 +19,7 @@ float32), the graph's reverse edges (8 bytes per kNN edge) and one block.
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import math
 import time
@@ -32,8 +33,9 @@ from torch import nn
 from tqdm import tqdm
 
 from ltc import DataError
+from ltc.confidence import load_array
 from ltc.graph import SymmetricKnnGraph, symmetric_graph
-from ltc.io import CHUNK_ROWS, NpyRows, atomic_output, feature_shape, iter_features
+from ltc.io import CHUNK_ROWS, NpyRows, atomic_output, feature_shape, iter_features, rebuild_hint, workflow_made
 from ltc.knn import normalized
 
 log = logging.getLogger(__name__)
@@ -137,18 +139,22 @@ def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *
     """Fit GCN-V on rows of ``z`` = [X, A X] (N x 2D) against ``target`` (N,), by mini-batch Adam.
 
     A seeded ``val_fraction`` of the ``groups`` (identity labels; rows when None) is held out, so the
-    held-out error measures what the test split asks for: unseen identities. Training stops after
-    ``patience`` epochs without a lower held-out MSE and the best weights are kept.
-    Returns the model and the loss curve.
+    held-out error measures what the test split asks for: unseen identities (see
+    :func:`held_out_groups`: at least one, leaving at least two; none of only two identities, and then
+    all ``max_epochs`` run and the last weights are kept). Training stops after ``patience`` epochs
+    without a lower held-out MSE and the best weights are kept.
+    Returns the model and the loss curve. Raises :class:`DataError` for fewer than two groups, and
+    when training diverges (a non-finite loss or weights: ``lr`` too high), so no NaN model is returned.
     """
     torch.manual_seed(seed)
     dev = device(device_name)
     rng = np.random.default_rng(seed)
     groups = np.arange(len(z)) if groups is None else np.asarray(groups)
-    names = np.unique(groups)
-    held_out = rng.choice(names, max(1, int(round(val_fraction * len(names)))), replace=False)
-    is_val = np.isin(groups, held_out)
+    is_val = held_out_groups(groups, val_fraction, rng)
     val_rows, train_rows = np.flatnonzero(is_val), np.flatnonzero(~is_val)
+    if not len(val_rows):
+        log.warning("only %d identities: none held out, so no early stopping (all %d epochs are run)",
+                    len(np.unique(groups)), max_epochs)
     z_all = torch.from_numpy(np.ascontiguousarray(z)).to(dev)
     y_all = torch.from_numpy(np.ascontiguousarray(target, dtype=np.float32)).to(dev)
     model = GCNV(z.shape[1] // 2, nhid).to(dev)
@@ -166,14 +172,44 @@ def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
-        val_loss = mse(model, z_all, y_all, torch.from_numpy(val_rows).to(dev), batch_size)
+        val_loss = mse(model, z_all, y_all, torch.from_numpy(val_rows).to(dev), batch_size) if len(val_rows) else math.nan
         history.append({"epoch": epoch, "train_mse": total / len(train_rows), "val_mse": val_loss,
                         "seconds": round(time.perf_counter() - start, 2)})
         log.info("epoch %d: train mse %.5f, held-out mse %.5f", epoch, history[-1]["train_mse"], val_loss)
-        if stopper.should_stop(val_loss):
+        check_converging("GCN-V", epoch, history[-1]["train_mse"], val_loss if len(val_rows) else None, model,
+                         f"lower methods.gcnv.train.lr (now {lr:g})")
+        if len(val_rows) and stopper.should_stop(val_loss):
             log.info("no improvement for %d epochs: stopping, keeping epoch %d", patience, epoch - patience)
             break
-    return stopper.restore_best().cpu(), history
+    return (stopper.restore_best() if len(val_rows) else model).cpu(), history
+
+
+def held_out_groups(groups: np.ndarray, val_fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Mask of the rows whose group (identity) is held out for early stopping: a seeded
+    ``val_fraction`` of the groups, rounded, but at least one and leaving at least two to train on;
+    none when there are only two groups (then there is no early stopping). Raises
+    :class:`DataError` for a ``val_fraction`` outside [0, 1) or fewer than two groups."""
+    if not 0 <= val_fraction < 1:
+        raise DataError(f"val_fraction {val_fraction} is not in [0, 1): set train.val_fraction of the method "
+                        f"to the fraction of identities held out for early stopping, e.g. 0.1.")
+    names = np.unique(groups)
+    if len(names) < 2:
+        raise DataError(f"The train split has fewer than two identities ({len(names)}), so nothing can be learnt "
+                        f"from it: give the train split its real identity labels, or a trained model.")
+    count = min(max(1, int(round(val_fraction * len(names)))), len(names) - 2)
+    return np.isin(groups, rng.choice(names, count, replace=False)) if count > 0 else np.zeros(len(groups), bool)
+
+
+def check_converging(name: str, epoch: int, train_loss: float, val_loss: float | None, model: nn.Module,
+                     fix: str) -> None:
+    """Raise :class:`DataError` if an epoch left a non-finite loss (``val_loss`` None: none held out)
+    or weights, i.e. training diverged, so no NaN model or NaN predictions are ever written."""
+    weights_ok = all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    losses = [train_loss] + ([] if val_loss is None else [val_loss])
+    if not (all(math.isfinite(x) for x in losses) and weights_ok):
+        held = "" if val_loss is None else f", held-out {val_loss:g}"
+        raise DataError(f"{name} training diverged at epoch {epoch} (loss {train_loss:g}{held}, "
+                        f"{'finite' if weights_ok else 'non-finite'} weights): {fix}.")
 
 
 @torch.no_grad()
@@ -196,7 +232,17 @@ def predict(model: GCNV, z: np.ndarray, batch_size: int = 65536,
         c, h = model(torch.from_numpy(np.ascontiguousarray(z[start:start + batch_size])).to(dev))
         conf[start:start + len(c)] = c.cpu().numpy()
         hidden[start:start + len(c)] = h.cpu().numpy()
+    check_outputs(conf, hidden, start=0)
     return conf, hidden
+
+
+def check_outputs(conf: np.ndarray, hidden: np.ndarray, start: int) -> None:
+    """Raise :class:`DataError` if the model's outputs for rows ``start ...`` hold NaN or infinity."""
+    bad = ~np.isfinite(conf) | ~np.isfinite(hidden).all(axis=1)
+    if bad.any():
+        raise DataError(f"The GCN-V model predicts NaN or infinite values (first at vertex {start + int(bad.argmax())}, "
+                        f"{int(bad.sum())} in its block): it is broken; retrain it or check the checkpoint, and the "
+                        f"features for huge values.")
 
 
 @torch.no_grad()
@@ -213,37 +259,104 @@ def predict_graph(model: GCNV, x: np.ndarray, graph: SymmetricKnnGraph, hidden_o
     dev = device(device_name)
     model = model.to(dev).eval()
     conf = np.empty(len(x), dtype=np.float32)
+    silent = 0  # vertices no hidden unit responds to (all-zero hidden features: no direction to compare)
     blocks = graph.blocks(batch_size)
     for start, adj in tqdm(blocks, total=math.ceil(len(x) / batch_size), desc="gcn-v inference", unit="batch"):
         stop = start + adj.shape[0]
         z = np.concatenate([x[start:stop], neighbour_mean(row_normalized(adj), x)], axis=1)
         c, h = model(torch.from_numpy(z).to(dev))
         conf[start:stop] = c.cpu().numpy()
+        h = h.cpu().numpy()
+        check_outputs(conf[start:stop], h, start)  # before anything is written
+        silent += int((h == 0).all(axis=1).sum())
         if hidden_out is not None:
-            hidden_out.write(h.cpu().numpy())
+            hidden_out.write(h)
+    if silent:
+        log.warning("%d of %d vertices have all-zero hidden features (no ReLU unit active): a kNN of the "
+                    "hidden features cannot place them", silent, len(x))
     return conf
 
 
-def save_checkpoint(model: GCNV, path: str | Path, meta: dict) -> None:
-    """Save as ``{"state_dict": ..., "meta": ...}`` (the layout the original project writes)."""
+def save_checkpoint(model: nn.Module, path: str | Path, meta: dict) -> None:
+    """Save as ``{"state_dict": ..., "meta": ...}`` (the layout the original project writes), atomically.
+
+    Equal weights and meta give equal bytes: the archive is serialised in memory (its inner record
+    name is then torch's fixed ``archive/``, not the temporary file's name) and written in one go."""
+    buffer = io.BytesIO()
+    torch.save({"state_dict": model.state_dict(), "meta": meta}, buffer)
     with atomic_output(path) as tmp:
-        torch.save({"state_dict": model.state_dict(), "meta": meta}, tmp)
+        tmp.write_bytes(buffer.getvalue())
+
+
+def checkpoint_error(path: Path, setting: str, problem: str, fix: str) -> DataError:
+    """One sentence for a bad checkpoint: one the workflow trained (under results/) is rebuilt with the
+    ``--forcerun`` of its training rule; a user's is to be checked."""
+    if workflow_made(path) is not None and path.name == "model.pt":
+        return DataError(f"Model {path} (trained by this workflow) {problem}: {rebuild_hint(path)}.")
+    return DataError(f"Checkpoint {path} ({setting}) {problem}: {fix}.")
+
+
+def read_checkpoint(path: str | Path, setting: str, fix: str) -> tuple[dict, dict]:
+    """(state dict with any ``module.`` prefix dropped, meta or {}) of a torch checkpoint, checked:
+    readable and every tensor finite. Raises :class:`DataError` naming the file; ``setting`` and
+    ``fix`` are for a user's file (see :func:`checkpoint_error`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise checkpoint_error(path, setting, "does not exist", fix)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for unreadable files
+        raise checkpoint_error(path, setting, f"is not a readable torch file ({str(err).splitlines()[0]})", fix) from None
+    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
+    state = {str(k).removeprefix("module."): v for k, v in state.items()
+             if isinstance(v, torch.Tensor)} if isinstance(state, dict) else {}
+    if not state:
+        raise checkpoint_error(path, setting, "holds no state dict of weights", fix)
+    broken = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if broken:
+        raise checkpoint_error(path, setting, f"has NaN or infinite weights ({', '.join(broken[:3])})", fix)
+    meta = ckpt.get("meta") if isinstance(ckpt, dict) and "state_dict" in ckpt else None
+    return state, meta if isinstance(meta, dict) else {}
+
+
+def load_state(model: nn.Module, state: dict, path: Path, setting: str, fix: str) -> nn.Module:
+    """``model.load_state_dict(state)``, a mismatch (missing, extra or misshapen weights) as :class:`DataError`."""
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        detail = " ".join(str(err).split())[:300]
+        raise checkpoint_error(path, setting, f"does not fit the model ({detail})", fix) from None
+    return model
 
 
 def load_checkpoint(path: str | Path, dim: int | None = None) -> GCNV:
     """Load a GCN-V checkpoint: ours, or the original project's (a state dict, bare or under
-    ``state_dict``, keys possibly prefixed ``module.``)."""
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for unreadable files
-        raise DataError(f"Checkpoint {path} is not a readable torch file ({err}): point the config at a GCN-V checkpoint.") from None
-    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict) or "conv1.weight" not in {k.removeprefix("module.") for k in state}:
-        raise DataError(f"Checkpoint {path} holds no GCN-V weights (no conv1.weight): point the config at a GCN-V checkpoint.")
-    state = {k.removeprefix("module."): v for k, v in state.items()}
-    two_d, nhid = state["conv1.weight"].shape
+    ``state_dict``, keys possibly prefixed ``module.``), for ``dim``-D features (any if None).
+
+    Raises :class:`DataError` for a missing, truncated or corrupt file, one without GCN-V weights,
+    with NaN weights or for features of another width: for a model the workflow trained
+    (``results/<ds>/gcnv/model.pt``) the sentence says to rebuild it with ``--forcerun train_gcnv``,
+    for a user's checkpoint to check the file."""
+    path = Path(path)
+    setting, fix = "methods.gcnv.checkpoint", "check the file, or point the config at a GCN-V checkpoint"
+    state, _ = read_checkpoint(path, setting, fix)
+    weight = state.get("conv1.weight")
+    if weight is None or weight.ndim != 2:
+        raise checkpoint_error(path, setting, "holds no GCN-V weights (no conv1.weight)", fix)
+    two_d, nhid = weight.shape
     if dim is not None and two_d != 2 * dim:
         raise DataError(f"Checkpoint {path} expects {two_d // 2}-D features but the data is {dim}-D: use a model trained on features of this width.")
-    model = GCNV(two_d // 2, nhid)
-    model.load_state_dict(state)
-    return model
+    return load_state(GCNV(two_d // 2, nhid), state, path, setting, fix)
+
+
+def load_hidden(path: str | Path, n: int, nhid: int | None = None) -> np.ndarray:
+    """GCN-V hidden features (``n`` x nhid, float32) from ``infer_gcnv.py``'s ``.npy``, checked
+    (readable, shape, finite; :func:`ltc.confidence.load_array`) and L2-normalised; all-zero rows (a
+    vertex no hidden unit responds to) stay zero instead of becoming NaN."""
+    raw = load_array(path, "GCN-V hidden feature file", (n, nhid), mmap=True)
+    x = np.empty(raw.shape, dtype=np.float32)
+    for start in range(0, n, CHUNK_ROWS):
+        x[start:start + CHUNK_ROWS] = raw[start:start + CHUNK_ROWS]
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    np.divide(x, norm, out=x, where=norm > 0)
+    return x

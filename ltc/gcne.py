@@ -1,10 +1,13 @@
 """GCN-E (Yang et al., CVPR 2020): connectivity between a vertex and its more-confident neighbours.
 
 For a vertex v, its candidate set is its kNN neighbours (on GCN-V's hidden features, k=160) with
-higher GCN-V confidence. A vertex with one candidate, or among the ``ignore_ratio`` least confident
-vertices, simply links to its nearest candidate (as GCN-V does). For every other vertex, GCN-E sees
-the subgraph of its candidates: node features are the directions ``h_u - h_v``, edges the kNN graph's
-(symmetric, self-loops, row-normalised within the subgraph), and four graph convolutions
+higher GCN-V confidence, in the strict total order of :func:`ltc.confidence.higher` (equal
+confidence: the lower index is higher), so an identical twin is a candidate of the other twin. A
+vertex with one candidate, or among the ``ignore_ratio`` least confident vertices, simply links to
+its nearest candidate (as GCN-V does); so does a vertex whose nearest candidate is an exact
+duplicate. For every other vertex, GCN-E sees the subgraph of its candidates: node features are the
+directions ``h_u - h_v``, edges the kNN graph's (symmetric, self-loops, row-normalised within the
+subgraph), and four graph convolutions
 (nhid, nhid, nhid/2, nhid/2) and a classifier predict for each candidate whether it is the same
 identity as v. v links to the candidate with the highest predicted connectivity, if their similarity
 is >= tau; clusters are the connected components.
@@ -15,7 +18,9 @@ from the sparse graph for a whole batch at once.
 from __future__ import annotations
 
 import logging
+import math
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,26 +28,37 @@ from scipy import sparse
 from torch import nn
 from tqdm import tqdm
 
-from ltc.gcn import EarlyStopping, GraphConv
+from ltc import DataError
+from ltc.confidence import higher, order_rank
+from ltc.gcn import (EarlyStopping, GraphConv, checkpoint_error, check_converging, held_out_groups, load_state,
+                     read_checkpoint)
 from ltc.graph import symmetric_graph
 
 log = logging.getLogger(__name__)
 
 
+#: a candidate this close (cosine distance) is the vertex itself imported twice: linked to directly
+DUPLICATE_DISTANCE = 1e-6
+
+
 def candidate_sets(ids: np.ndarray, confidence: np.ndarray) -> np.ndarray:
-    """Mask (N x K) of each vertex's kNN neighbours with strictly higher confidence."""
+    """Mask (N x K bool) of each vertex's kNN neighbours above it in the order of
+    :func:`ltc.confidence.higher` (higher confidence; equal confidence and a lower index). ids: N x K
+    int (-1 = missing), confidence: N floats."""
     safe = np.where(ids >= 0, ids, 0)
-    return (ids >= 0) & (confidence[safe] > confidence[:, None])
+    return (ids >= 0) & higher(confidence[safe], ids, confidence[:, None], np.arange(len(ids))[:, None])
 
 
 def gcne_vertices(ids: np.ndarray, confidence: np.ndarray, ignore_ratio: float) -> tuple[np.ndarray, np.ndarray]:
     """(candidate mask, which vertices GCN-E decides for): two or more candidates and not among the
-    ``ignore_ratio`` least confident vertices."""
+    ``ignore_ratio`` least confident vertices (lowest in the order of :func:`ltc.confidence.higher`,
+    so equal confidences are ignored by index, never by sort noise)."""
+    if not np.isfinite(confidence).all():
+        raise DataError(f"{int((~np.isfinite(confidence)).sum())} of the {len(confidence)} GCN-V confidences are NaN "
+                        f"or infinite: rebuild them (infer_gcnv) from a model that predicts finite values.")
     mask = candidate_sets(ids, confidence)
-    ignored = np.zeros(len(ids), dtype=bool)
     n_ignored = int(len(ids) * ignore_ratio)
-    if n_ignored:
-        ignored[np.argsort(confidence, kind="stable")[:n_ignored]] = True
+    ignored = order_rank(confidence) < n_ignored
     return mask, (mask.sum(axis=1) >= 2) & ~ignored
 
 
@@ -64,7 +80,7 @@ def subgraphs(vertices: np.ndarray, ids: np.ndarray, mask: np.ndarray, graph: sp
     block = row_slot // k
     n = graph.shape[0]
     slot_keys = (slots // k) * n + cand.ravel()[slots]
-    sort = np.argsort(slot_keys)
+    sort = np.argsort(slot_keys, kind="stable")
     slot_keys, slot_of = slot_keys[sort], slots[sort]
     want = block * n + rows.col
     pos = np.minimum(np.searchsorted(slot_keys, want), len(slot_keys) - 1)
@@ -113,16 +129,29 @@ def train(feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.
           val_fraction: float = 0.1, seed: int = 0) -> tuple[GCNE, list[dict]]:
     """Fit GCN-E on a labelled split (feats: GCN-V hidden features, unit rows; kNN on them; GCN-V
     confidences). Cross-entropy of "same identity as the centre" over every candidate; early stopping
-    on held-out identities. Returns the model and the loss curve."""
+    on held-out identities (as :func:`ltc.gcn.held_out_groups` picks them: none when the subgraphs'
+    centres have only two identities). Returns the model and the loss curve.
+
+    Raises :class:`DataError` when no vertex has a subgraph to learn from (fewer than two candidates,
+    or all among the ``ignore_ratio`` least confident) or when the centres have fewer than two
+    identities; the caller checks the labels themselves (:func:`ltc.confidence.check_train_labels`)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     graph = symmetric_graph(ids, dists, th_sim)
     mask, decide = gcne_vertices(ids, confidence, ignore_ratio)
     vertices = np.flatnonzero(decide)
-    names = np.unique(labels[vertices])
-    held_out = np.isin(labels[vertices], rng.choice(names, max(1, int(round(val_fraction * len(names)))), replace=False))
+    if not len(vertices):
+        raise DataError(f"No vertex of the train split has two or more more-confident candidates outside the "
+                        f"{ignore_ratio:g} least confident, so GCN-E has nothing to learn from: lower "
+                        f"methods.gcne.ignore_ratio.train or raise methods.gcne.k.")
+    if len(np.unique(labels[vertices])) < 2:
+        raise DataError(f"GCN-E's {len(vertices)} training subgraphs are all centred on one identity, so it cannot "
+                        f"learn to tell identities apart: lower methods.gcne.ignore_ratio.train or label more identities.")
+    held_out = held_out_groups(labels[vertices], val_fraction, rng)
     val_v, train_v = vertices[held_out], vertices[~held_out]
     log.info("GCN-E: %d training subgraphs, %d held out", len(train_v), len(val_v))
+    if not len(val_v):
+        log.warning("GCN-E: the subgraphs' centres have only two identities: none held out, so no early stopping")
     model = GCNE(feats.shape[1], nhid)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
 
@@ -147,29 +176,39 @@ def train(feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.
         model.eval()
         with torch.no_grad():
             parts = [loss_of(b) for b in _batches(val_v, batch_size)]
-        val_loss = sum(loss.item() * n for loss, n in parts) / max(1, sum(n for _, n in parts))
+        val_loss = sum(loss.item() * n for loss, n in parts) / max(1, sum(n for _, n in parts)) if parts else math.nan
         history.append({"epoch": epoch, "train_loss": total / max(1, count), "val_loss": val_loss,
                         "seconds": round(time.perf_counter() - start, 2)})
         log.info("GCN-E epoch %d: train loss %.5f, held-out loss %.5f", epoch, history[-1]["train_loss"], val_loss)
-        if stopper.should_stop(val_loss):
+        check_converging("GCN-E", epoch, history[-1]["train_loss"], val_loss if parts else None, model,
+                         f"lower methods.gcne.train.lr (now {lr:g})")
+        if parts and stopper.should_stop(val_loss):
             break
-    return stopper.restore_best(), history
+    return (stopper.restore_best() if len(val_v) else model), history
 
 
 @torch.no_grad()
 def links(model: GCNE, feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.ndarray, *,
           th_sim: float = 0.0, ignore_ratio: float = 0.8, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Each vertex's chosen peer (-1 if it has no candidate) and their similarity: its nearest candidate,
-    or, for GCN-E vertices, the candidate GCN-E finds most connected. Cluster with
-    :func:`ltc.confidence.link_to_peaks`."""
+    or, for GCN-E vertices, the candidate GCN-E finds most connected. A vertex whose nearest candidate
+    is an exact duplicate of it (distance <= :data:`DUPLICATE_DISTANCE`) links to that one, so the
+    same photo twice is never split. Cluster with :func:`ltc.confidence.link_to_peaks`.
+    Returns (peer int64 N, similarity float N, -inf without a peer); feats: N x d unit rows;
+    ids, dists: their N x K kNN sorted by distance; confidence: N finite floats."""
     graph = symmetric_graph(ids, dists, th_sim)
     mask, decide = gcne_vertices(ids, confidence, ignore_ratio)
     choice = np.where(mask.any(axis=1), mask.argmax(axis=1), -1)
+    duplicate = (choice >= 0) & (dists[np.arange(len(ids)), np.maximum(choice, 0)] <= DUPLICATE_DISTANCE)
+    decide = decide & ~duplicate
     model.eval()
     for batch in tqdm(list(_batches(np.flatnonzero(decide), batch_size)), desc="gcn-e inference", unit="batch"):
         _, valid, x, adj = subgraphs(batch, ids, mask, graph, feats)
         prob = torch.softmax(model(torch.from_numpy(x), torch.from_numpy(adj)), dim=-1)[..., 1].numpy()
-        best_slot = np.where(valid, prob, -np.inf).argmax(axis=1)
+        if not np.isfinite(prob[valid]).all():
+            raise DataError("The GCN-E model predicts NaN connectivities: it is broken; retrain it "
+                            "(snakemake --forcerun train_gcne) and check the GCN-V features it is given.")
+        best_slot = np.where(valid, prob, -np.inf).argmax(axis=1)  # ties: the first, i.e. nearest, candidate
         # slots hold the candidates in kNN order: map the slot back to its column in the kNN row
         columns = np.argsort(~mask[batch], axis=1, kind="stable")
         choice[batch] = columns[np.arange(len(batch)), best_slot]
@@ -180,9 +219,18 @@ def links(model: GCNE, feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, co
     return peer, sim
 
 
-def load_checkpoint(path) -> GCNE:
-    """Load a GCN-E checkpoint written by :func:`ltc.gcn.save_checkpoint` (meta holds dim and nhid)."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model = GCNE(ckpt["meta"]["dim"], ckpt["meta"]["nhid"])
-    model.load_state_dict(ckpt["state_dict"])
-    return model
+def load_checkpoint(path, dim: int | None = None) -> GCNE:
+    """Load a GCN-E checkpoint written by :func:`ltc.gcn.save_checkpoint` (meta holds dim and nhid),
+    for ``dim``-D GCN-V features (any if None). Raises :class:`DataError` for a missing, truncated or
+    corrupt file, NaN weights, no dim/nhid meta or weights of another shape."""
+    path = Path(path)
+    setting, fix = "GCN-E model", "re-create it with train_gcne.py"
+    state, meta = read_checkpoint(path, setting, fix)
+    try:
+        model_dim, nhid = int(meta["dim"]), int(meta["nhid"])
+    except (KeyError, TypeError, ValueError):
+        raise checkpoint_error(path, setting, "has no meta dim and nhid (it is not a GCN-E checkpoint)", fix) from None
+    if dim is not None and model_dim != dim:
+        raise DataError(f"GCN-E model {path} expects {model_dim}-D GCN-V features but they are {dim}-D: "
+                        f"retrain it on GCN-V features of this width (snakemake --forcerun train_gcne).")
+    return load_state(GCNE(model_dim, nhid), state, path, setting, fix)

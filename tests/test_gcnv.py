@@ -41,9 +41,12 @@ def test_peaks_by_hand():
     assert sim[3] == -np.inf
 
 
-def test_equal_confidence_is_not_higher():
+def test_equal_confidence_ties_break_by_index():
+    # (was: equal confidence is never higher, so nothing links; that rule splits identical twins, issue 10
+    # case 7.) Now j is above i if conf_j > conf_i or (equal and j < i): v0 is the top; v1 -> 0 (nearest
+    # above it); v2's row 3, 0: 3 is below 2, so v2 -> 0; v3's row 2, 1: 2 is above, v3 -> 2.
     peak, _ = confidence.peaks(IDS, DISTS, np.ones(4))
-    assert peak.tolist() == [-1, -1, -1, -1]
+    assert peak.tolist() == [-1, 0, 0, 2]
 
 
 @pytest.mark.parametrize("tau,expected", [

@@ -5,20 +5,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ltc import cli, gcne  # noqa: E402
-from ltc.io import load_knn, save_links  # noqa: E402
-from ltc.knn import normalized  # noqa: E402
+from ltc import cli, confidence, gcn, gcne  # noqa: E402
+from ltc.io import knn_shape, load_knn, save_links  # noqa: E402
 
 
 def main(args):
     torch.set_num_threads(args.threads)
-    model = gcne.load_checkpoint(args.model)
+    n = knn_shape(args.knn)[0]
+    feats = gcn.load_hidden(args.features, n)
+    conf = confidence.load_confidence(args.confidence, n)
+    model = gcne.load_checkpoint(args.model, dim=feats.shape[1])
     ids, dists = load_knn(args.knn)
-    peer, sim = gcne.links(model, normalized(np.load(args.features, mmap_mode="r")), ids, dists,
-                           np.load(args.confidence), th_sim=args.th_sim, ignore_ratio=args.ignore_ratio)
+    peer, sim = gcne.links(model, feats, ids, dists, conf, th_sim=args.th_sim, ignore_ratio=args.ignore_ratio)
     save_links(args.out, peer, sim)
 
 

@@ -8,14 +8,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import numpy as np  # noqa: E402
-
 from ltc import cli, confidence  # noqa: E402
-from ltc.io import iter_knn, save_links  # noqa: E402
+from ltc.io import iter_knn, knn_shape, save_links  # noqa: E402
 
 
 def main(args):
-    conf = np.load(args.confidence)
+    conf = confidence.load_confidence(args.confidence, knn_shape(args.knn)[0])
     save_links(args.out, *confidence.peaks_of_chunks(iter_knn(args.knn), conf))
 
 

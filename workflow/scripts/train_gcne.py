@@ -5,19 +5,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ltc import cli, gcn, gcne  # noqa: E402
-from ltc.io import load_knn, read_labels, write_text  # noqa: E402
-from ltc.knn import normalized  # noqa: E402
+from ltc import DataError, cli, confidence, gcn, gcne  # noqa: E402
+from ltc.io import knn_shape, load_knn, read_labels, write_text  # noqa: E402
 
 
 def main(args):
     torch.set_num_threads(args.threads)
-    feats = normalized(np.load(args.features, mmap_mode="r"))
+    labels = read_labels(args.labels)
+    confidence.check_train_labels(labels, args.labels, "gcne")
+    n = knn_shape(args.knn)[0]
+    if len(labels) != n:
+        raise DataError(f"Label file {args.labels} has {len(labels)} labels but the kNN file {args.knn} has {n} rows: "
+                        f"both must come from the same split.")
+    feats = gcn.load_hidden(args.features, n)
+    conf = confidence.load_confidence(args.confidence, n)
     ids, dists = load_knn(args.knn)
-    model, curve = gcne.train(feats, ids, dists, np.load(args.confidence), read_labels(args.labels),
+    model, curve = gcne.train(feats, ids, dists, conf, labels,
                               th_sim=args.th_sim, ignore_ratio=args.ignore_ratio, nhid=args.nhid, lr=args.lr,
                               weight_decay=args.weight_decay, batch_size=args.batch_size,
                               max_epochs=args.max_epochs, patience=args.patience,

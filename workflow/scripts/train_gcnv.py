@@ -7,14 +7,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 
 import torch  # noqa: E402
 
-from ltc import cli, confidence, gcn  # noqa: E402
+from ltc import DataError, cli, confidence, gcn  # noqa: E402
 from ltc.io import load_knn, read_features, read_labels, write_text  # noqa: E402
 
 
 def main(args):
     torch.set_num_threads(args.threads)
     feats, labels = read_features(args.features, args.dim), read_labels(args.labels)
+    if len(labels) != len(feats):
+        raise DataError(f"Label file {args.labels} has {len(labels)} labels but {args.features} has {len(feats)} "
+                        f"rows: give one label per feature row.")
+    confidence.check_train_labels(labels, args.labels, "gcnv")  # before the kNN and the graph are read
     ids, dists = load_knn(args.knn)
+    if len(ids) != len(feats):
+        raise DataError(f"kNN file {args.knn} has {len(ids)} rows but {args.features} has {len(feats)}: "
+                        f"both must come from the same split (delete the kNN file so it is rebuilt).")
     target = confidence.supervised_confidence(ids, dists, labels)
     z = gcn.gcn_input(feats, gcn.normalized_adjacency(ids, dists, args.th_sim))
     model, curve = gcn.train(z, target, labels, nhid=args.nhid, lr=args.lr, weight_decay=args.weight_decay,
