@@ -10,7 +10,10 @@ predicted cluster sizes, N items):
 * NMI = I(gt; pred) / ((H(gt) + H(pred)) / 2)  (arithmetic mean, as scikit-learn's default).
 
 F is the harmonic mean of precision and recall. A ratio with a zero denominator (no pairs at
-all) is reported as 0, as scikit-learn does for the Fowlkes-Mallows index.
+all: every true identity, or every predicted cluster, a single face) is reported as 0, as
+scikit-learn does for the Fowlkes-Mallows index that the learn-to-cluster pairwise F is taken from
+(that code divides anyway and gets NaN): a zero denominator means no true-positive pair, and no
+warning or NaN is ever produced. So all-singleton labels score pairwise F 0 even against themselves.
 """
 from __future__ import annotations
 

@@ -486,8 +486,9 @@ def read_sweep(path: str | os.PathLike) -> dict | None:
     data = json.loads(Path(path).read_text())
     if not data.get("sweep"):
         return None
-    name = next(k for k in data if k not in ("fscore", "split", "sweep"))
-    return {"name": name, "chosen": float(data[name]), "fscore": float(data["fscore"]), "sweep": data["sweep"]}
+    name = data["name"]
+    return {"name": name, "chosen": float(data[name]), "fscore": float(data["fscore"]), "sweep": data["sweep"],
+            "warning": data.get("warning")}
 
 
 def plot_sweeps(sweeps: dict, methods: Sequence[str], path: str | os.PathLike, ncols: int = 3) -> None:

@@ -1,4 +1,13 @@
-"""Choosing a clustering threshold on a labelled split: sweep candidates, keep the best pairwise F."""
+"""Choosing a clustering threshold on a labelled split: sweep candidates, keep the best pairwise F.
+
+:func:`choose` is the one place every method's ``auto`` threshold is chosen (knn_cc, the baselines,
+GCN-V's tau_0 / tau, GCN-E's tau). It refuses, with one sentence, train labels that cannot choose
+anything (fewer than two identities, or no two faces of one identity: every cut then scores the same
+or the most-linking one wins by default) and a train graph without any link to sweep over. Where a
+choice is made but means little (one candidate value, every candidate scoring the same F, or a best
+train F below :data:`LOW_FSCORE`), it logs a warning, writes it as ``"warning"`` in the JSON and marks
+it on the plot.
+"""
 from __future__ import annotations
 
 import json
@@ -8,46 +17,90 @@ from pathlib import Path
 
 import numpy as np
 
+from ltc import DataError
 from ltc.io import atomic_output, write_json
 from ltc.metrics import contingency, pairwise
 
 log = logging.getLogger(__name__)
 
+LOW_FSCORE = 0.05  # a best train pairwise F below this is no real choice: warn
+
+# The original projects' published MS1M value of each threshold, as the example in a refusal.
+EXAMPLES = {
+    "methods.knn_cc.threshold": 0.7, "methods.fast_hac.distance": 0.72, "methods.dbscan.eps": 0.7,
+    "methods.knn_dbscan.eps": 0.25, "methods.aro.th_sim": 0.0, "methods.chinese_whispers.th_sim": 0.6,
+    "methods.infomap.min_sim": 0.58, "methods.gcnv.tau_0": 0.65, "methods.gcnv.tau": 0.8, "methods.gcne.tau": 0.8,
+}
+
 
 def candidates(similarities: np.ndarray, n: int = 101) -> np.ndarray:
-    """Thresholds at ``n`` quantiles of the finite link similarities: dense where the links are."""
+    """Thresholds at ``n`` quantiles of the finite link similarities (rounded to 4 decimals, unique,
+    sorted): dense where the links are. Empty when no value is finite."""
+    similarities = np.asarray(similarities, dtype=np.float64)
     finite = similarities[np.isfinite(similarities)]
     if not len(finite):
-        return np.array([0.0])
+        return np.zeros(0)
     return np.unique(np.quantile(finite, np.linspace(0, 1, n)).round(4))
 
 
-def sweep(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, thresholds: np.ndarray) -> tuple[float, list[dict]]:
-    """Pairwise F of ``cluster_at(t)`` against ``gt`` for every threshold; returns (best threshold, table).
+def sweep(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, thresholds: np.ndarray) -> tuple[float | None, list[dict]]:
+    """Pairwise F of ``cluster_at(t)`` against ``gt`` for every threshold; returns (best threshold, table)
+    with one ``{"threshold", "precision", "recall", "fscore"}`` row per threshold, in their order.
 
-    Ties go to the smallest threshold among the best.
+    Ties go to the smallest threshold among the best; no thresholds: (None, []).
     """
     table = []
     for t in thresholds:
         scores = pairwise(contingency(gt, cluster_at(float(t))))
         table.append({"threshold": float(t), **scores})
-    best = max(table, key=lambda row: (row["fscore"], -row["threshold"]))
-    return best["threshold"], table
+    return best_of(table), table
 
 
-def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path) -> None:
-    """PNG of pairwise precision, recall and F-score versus threshold, the chosen one marked."""
+def best_of(table: list[dict]) -> float | None:
+    """The threshold of the table's best F (ties: the smallest threshold), None for an empty table."""
+    if not table:
+        return None
+    return max(table, key=lambda row: (row["fscore"], -row["threshold"]))["threshold"]
+
+
+def _fix(setting: str) -> str:
+    example = EXAMPLES.get(setting)
+    return f"give {setting} a number instead of auto" + (f" (e.g. {setting}: {example})" if example is not None else "")
+
+
+def check_labels(gt: np.ndarray, source: str | Path, name: str, setting: str) -> None:
+    """Refuse, with one sentence naming ``source`` and the fix, train labels that cannot choose a threshold:
+    fewer than two identities, or no identity with two faces (no same-identity pair)."""
+    _, counts = np.unique(np.asarray(gt), return_counts=True)
+    if len(counts) < 2:
+        what = ("hold no faces" if not len(counts) else "hold a single face" if len(gt) == 1
+                else f"give all {len(gt)} faces one identity")
+    elif counts.max() < 2:
+        what = f"give each of the {len(gt)} faces an identity of its own (no two faces of one identity)"
+    else:
+        return
+    raise DataError(f"Train labels {source} {what}, so no {name} can be chosen on them: {_fix(setting)}, "
+                    f"or provide real identity labels for the train split.")
+
+
+def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path, warning: str | None = None) -> None:
+    """PNG of pairwise precision, recall and F-score versus threshold, the chosen one marked (and the
+    ``warning``, if any, written in red across the top)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     t = [row["threshold"] for row in table]
     fig, ax = plt.subplots(figsize=(6, 4))
+    marker = "o" if len(table) < 12 else None  # a sweep of one or a few points is still visible
     for key in ("precision", "recall", "fscore"):
-        ax.plot(t, [row[key] for row in table], label=f"pairwise {key}")
+        ax.plot(t, [row[key] for row in table], marker=marker, label=f"pairwise {key}")
     ax.axvline(chosen, color="k", linestyle="--", label=f"chosen {name} = {chosen:.4f}")
+    if warning:
+        ax.set_title("warning: " + warning, color="red", fontsize=7, wrap=True)
     ax.set_xlabel(name)
     ax.set_ylabel("score on the train split")
+    ax.set_ylim(-0.05, 1.05)
     ax.legend()
     fig.tight_layout()
     with atomic_output(path) as tmp:
@@ -55,21 +108,62 @@ def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path) ->
     plt.close(fig)
 
 
+def _weak_choice(table: list[dict], best: dict, n_candidates: int) -> str | None:
+    """Why the sweep's choice means little, or None."""
+    if n_candidates == 1:
+        return (f"the train split's links give one candidate value only ({best['threshold']:.4f}), so "
+                f"nothing was compared")
+    if len({row["fscore"] for row in table}) == 1:
+        return f"every one of the {len(table)} candidates scores the same pairwise F ({best['fscore']:.4f})"
+    if best["fscore"] < LOW_FSCORE:
+        return f"the best pairwise F on the train split is only {best['fscore']:.4f}"
+    return None
+
+
 def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_similarities: np.ndarray,
-           name: str, json_path: str | Path, plot_path: str | Path, source: str) -> float:
+           name: str, json_path: str | Path, plot_path: str | Path, source: str | Path,
+           setting: str | None = None) -> float:
     """Sweep thresholds over the quantiles of ``link_similarities``, then finely around the best; write
-    the choice and the sweep as JSON (``{name: t, "fscore": f, "split": source, "sweep": [...]}``) and a plot; return the choice."""
+    the choice and the sweep as JSON (``{name: t, "fscore": f, "split": source, ["warning": why,]
+    "sweep": [...]}``) and a plot; return the choice.
+
+    ``gt``: the labels (int, N) of the split ``source`` (the label file, named in messages);
+    ``setting``: the config key of the threshold, named in messages (default ``the <name> setting``).
+    Raises :class:`DataError` (before writing anything) when ``gt`` cannot choose a threshold (see
+    :func:`check_labels`), when the clustering has another length than ``gt``, or when there is no
+    finite link value to sweep over.
+    """
+    setting = setting or f"the {name} setting"
+    check_labels(gt, source, name, setting)
+    gt = np.asarray(gt)
+
+    def checked(t: float) -> np.ndarray:
+        labels = cluster_at(t)
+        if len(labels) != len(gt):
+            raise DataError(f"Train labels {source} hold {len(gt)} labels but the split's graph has {len(labels)} "
+                            f"points: give the train split a label file with one label per face.")
+        return labels
+
     coarse = candidates(link_similarities)
-    chosen, table = sweep(cluster_at, gt, coarse)
+    if not len(coarse):
+        raise DataError(f"The train split labelled by {source} has no links (kNN or learned) to sweep {name} "
+                        f"over, so no {name} can be chosen on it: {_fix(setting)}.")
+    chosen, table = sweep(checked, gt, coarse)
     i = int(np.searchsorted(coarse, chosen))  # refine between the best's neighbours on the coarse grid
     fine = np.setdiff1d(np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, len(coarse) - 1)], 21).round(4), coarse)
-    _, refined = sweep(cluster_at, gt, fine)
+    _, refined = sweep(checked, gt, fine)
     table = sorted(table + refined, key=lambda row: row["threshold"])
-    chosen = max(table, key=lambda row: (row["fscore"], -row["threshold"]))["threshold"]
+    chosen = best_of(table)
     best = next(row for row in table if row["threshold"] == chosen)
+    warning = _weak_choice(table, best, len(coarse))
     log.info("%s = %.4f: pairwise F %.4f on %s", name, chosen, best["fscore"], source)
-    write_json(json_path, {name: chosen, "fscore": best["fscore"], "split": source, "sweep": table})
-    plot_sweep(table, chosen, name, plot_path)
+    out = {name: chosen, "name": name, "fscore": best["fscore"], "split": str(source)}  # the file names its setting
+    if warning:
+        warning = f"{name} = {chosen:.4f} is hardly a choice: {warning}; check the train labels {source} or {_fix(setting)}"
+        log.warning("%s", warning)
+        out["warning"] = warning
+    write_json(json_path, {**out, "sweep": table})
+    plot_sweep(table, chosen, name, plot_path, warning)
     return chosen
 
 

@@ -19,12 +19,15 @@ O(N K^2) time, O(N K) memory.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
 from scipy import sparse
 
 from ltc.graph import components
+
+log = logging.getLogger(__name__)
 
 
 def code_bits(k: int) -> int:
@@ -65,7 +68,8 @@ def shared_members(a_codes: np.ndarray, b_codes: np.ndarray) -> tuple[np.ndarray
 def rank_order_distances(ids: np.ndarray, batch_size: int = 32768
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(a, b, D): every pair a < b in each other's kNN lists and its approximate rank-order distance
-    (float64). ``ids``: N x K neighbour ids (int, -1 missing), each row sorted, the point itself first."""
+    (int64, int64, float64; empty when there is no such pair). ``ids``: N x K neighbour ids (int, -1
+    missing, e.g. the padding of a kNN file with K > N), each row sorted, the point itself first."""
     n, k = ids.shape
     rows = np.broadcast_to(np.arange(n)[:, None], ids.shape)
     ranks = np.broadcast_to(np.arange(k)[None, :], ids.shape)
@@ -74,6 +78,8 @@ def rank_order_distances(ids: np.ndarray, batch_size: int = 32768
     rank_of = sparse.csr_matrix(((ranks + 1)[listed], (rows[listed], ids[listed])), shape=(n, n))
     pick = listed & (ids > rows)  # each pair once, from its smaller end
     a, b, rank_ab = rows[pick], ids[pick], ranks[pick]
+    if not len(a):  # no pair at all (N = 1, or only the points themselves listed)
+        return a, b, np.zeros(0)
     rank_ba = np.asarray(rank_of[b, a]).ravel() - 1
     mutual = rank_ba >= 0
     a, b, rank_ab, rank_ba = a[mutual], b[mutual], rank_ab[mutual], rank_ba[mutual]
@@ -94,9 +100,12 @@ def rank_order_distances(ids: np.ndarray, batch_size: int = 32768
 
 def sweeper(ids: np.ndarray) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
     """(th_sim -> labels, 1 - D of every mutual pair): rank-order distances computed once."""
+    n = len(ids)
+    if n > 1 and (ids >= 0).sum(axis=1).min() >= n:
+        log.warning("aro: every kNN list holds all %d points (K >= N), so every pair has rank-order distance 0 "
+                    "and any th_sim <= 1 links them all: ARO needs knn.k below the number of points", n)
     a, b, dist = rank_order_distances(ids)
     score = 1.0 - dist
-    n = len(ids)
     def labels(t: float) -> np.ndarray:
         keep = score >= t
         return components(n, a[keep], b[keep])

@@ -10,6 +10,7 @@ eps-neighbourhoods are the exact ones wherever they hold fewer than K points.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -17,14 +18,22 @@ import numpy as np
 from ltc.methods import knn_dbscan
 from ltc.methods.common import check_size, euclidean_of_cosine_distance, renumber, undirected_edges, unit_rows
 
+log = logging.getLogger(__name__)
+
+MIN_EPS = 1e-6  # the smallest eps given to scikit-learn (it refuses 0)
+
 
 def cluster(feats: np.ndarray, eps: float, min_samples: int = 10, max_points: int | None = None,
             threads: int | None = None) -> np.ndarray:
     """Labels (int64, N) of DBSCAN with Euclidean radius ``eps`` on the N x D features (unit-normalised
-    first); noise points get a cluster each."""
+    first); noise points get a cluster each. An ``eps`` below :data:`MIN_EPS` (0: a sweep's choice
+    at the length of a link between duplicates) is taken as ``MIN_EPS``."""
     from sklearn.cluster import DBSCAN
 
     check_size("dbscan", len(feats), max_points, "knn_dbscan (DBSCAN on the kNN graph)")
+    if eps < MIN_EPS:  # an eps chosen on train at the shortest link, 0 between duplicates
+        log.info("dbscan: eps %g taken as %g (scikit-learn needs eps > 0)", eps, MIN_EPS)
+        eps = MIN_EPS
     model = DBSCAN(eps=float(eps), min_samples=int(min_samples), algorithm="brute", n_jobs=threads)
     return renumber(model.fit_predict(unit_rows(feats)))
 

@@ -10,12 +10,16 @@ longer than any real one, so they never merge into one cluster. Noise points get
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ltc import DataError
 from ltc.methods.common import check_size, distance_graph, renumber
+
+log = logging.getLogger(__name__)
 
 
 def connected(graph: sparse.csr_matrix, link_length: float) -> sparse.csr_matrix:
@@ -32,18 +36,30 @@ def connected(graph: sparse.csr_matrix, link_length: float) -> sparse.csr_matrix
 
 def cluster(ids: np.ndarray, dists: np.ndarray, min_cluster_size: int = 10, min_samples: int | None = None,
             max_points: int | None = None) -> np.ndarray:
-    """Labels (int64, N) of HDBSCAN on the kNN graph (``ids``, ``dists``: N x K, dists = 1 - cosine)."""
+    """Labels (int64, N) of HDBSCAN on the kNN graph (``ids``, ``dists``: N x K, dists = 1 - cosine, id -1
+    missing: a file with K > N may be padded so).
+
+    Fewer than ``min_cluster_size`` points: every point is noise (a cluster of its own). A ``min_samples``
+    above N - 1 (no point can have that many others) is lowered to N - 1, logged. Raises
+    :class:`DataError` when some point has fewer than ``min_samples`` linked neighbours although N
+    allows more (the kNN's K is too small for it)."""
     from sklearn.cluster import HDBSCAN
 
-    n, k = ids.shape
+    n = len(ids)
     check_size("hdbscan", n, max_points, "knn_dbscan or fast_hac")
+    min_cluster_size = int(min_cluster_size)
     min_samples = int(min_samples or min_cluster_size)
-    if min_samples >= k:
-        raise DataError(f"hdbscan: min_samples (or min_cluster_size) {min_samples} needs more than the "
-                        f"{k - 1} neighbours of the kNN graph: lower it or raise knn.k.")
-    if n < 2:
-        return np.zeros(n, dtype=np.int64)
+    if n < max(min_cluster_size, 2):
+        log.info("hdbscan: %d points, fewer than min_cluster_size %d: every point is noise", n, min_cluster_size)
+        return np.arange(n, dtype=np.int64)
+    if min_samples > n - 1:
+        log.info("hdbscan: min_samples %d lowered to %d: the %d points have no more neighbours", min_samples, n - 1, n)
+        min_samples = n - 1
     graph = distance_graph(ids, dists)
+    fewest = int(np.diff(graph.indptr).min())  # linked neighbours of the least linked point
+    if fewest < min_samples:
+        raise DataError(f"hdbscan: min_samples (or min_cluster_size) {min_samples} needs more than the {fewest} "
+                        f"neighbours of the kNN graph that some points have: lower it or raise knn.k.")
     graph = connected(graph, 2.0 * (graph.data.max(initial=0.0) + 1.0))
-    model = HDBSCAN(min_cluster_size=int(min_cluster_size), min_samples=min_samples, metric="precomputed", copy=True)
+    model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples, metric="precomputed", copy=True)
     return renumber(model.fit_predict(graph))

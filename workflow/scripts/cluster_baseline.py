@@ -45,6 +45,12 @@ def main(args):
         if not args.dim:
             raise DataError("--features needs --dim (the feature width).")
         feats = read_features(args.features, args.dim)
+    n = len(ids) if ids is not None else len(feats) if feats is not None else None
+    auto = BASELINES[args.method].n_clusters and json.loads(args.settings).get("n_clusters", "auto") == "auto"
+    if auto and n is not None and settings["n_clusters"] > n:
+        raise DataError(f"{args.method}: n_clusters is auto, the {settings['n_clusters']} identities of {args.labels}, "
+                        f"but the split has only {n} points: give the split one label per point, or set "
+                        f"methods.{args.method}.n_clusters to a number from 1 to {n}.")
     start = time.perf_counter()
     labels = run(args.method, settings, ids=ids, dists=dists, feats=feats, threads=args.threads)
     shown = {k: v for k, v in settings.items() if k != "max_points"}

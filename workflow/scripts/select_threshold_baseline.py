@@ -23,7 +23,8 @@ def main(args):
     if args.features:
         feats = read_features(args.features, args.dim)
     cluster_at, values = sweeper(args.method, json.loads(args.settings), ids=ids, dists=dists, feats=feats)
-    thresholds.choose(cluster_at, read_labels(args.labels), values, name, args.out, args.plot, args.labels)
+    thresholds.choose(cluster_at, read_labels(args.labels), values, name, args.out, args.plot, args.labels,
+                      setting=f"methods.{args.method}.{name}")
 
 
 if __name__ == "__main__":
