@@ -7,7 +7,7 @@ rule evaluate:
         gt=test_labels,
         pred="results/{ds}/{method}/pred_labels.meta",
         script=script("evaluate.py"),
-        package=package("metrics.py"),
+        package=package("evaluate.py"),
     output:
         json="results/{ds}/{method}/metrics.json",
         txt="results/{ds}/{method}/fscore.txt",

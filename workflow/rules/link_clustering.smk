@@ -8,7 +8,7 @@ rule select_threshold_links:
         links="results/{ds}/{lmethod}/train/links.npz",
         labels=train_labels,
         script=script("select_threshold_links.py"),
-        package=package("confidence.py", "graph.py", "thresholds.py", "metrics.py"),
+        package=package("select_threshold_links.py"),
     output:
         json="results/{ds}/{lmethod}/threshold.json",
         plot=report(
@@ -37,7 +37,7 @@ rule cluster_links:
         links="results/{ds}/{lmethod}/test/links.npz",
         threshold=lambda wc: threshold_file(wc, wc.lmethod, link_threshold_name(wc)),
         script=script("cluster_links.py"),
-        package=package("confidence.py", "graph.py", "thresholds.py"),
+        package=package("cluster_links.py"),
     output:
         "results/{ds}/{lmethod}/pred_labels.meta",
     params:

@@ -15,7 +15,7 @@ rule select_threshold_baseline:
     input:
         unpack(sweep_inputs),
         script=script("select_threshold_baseline.py"),
-        package=lambda wc: baseline_package(wc, "thresholds.py", "metrics.py"),
+        package=lambda wc: baseline_package(wc, "select_threshold_baseline.py"),
     output:
         json="results/{ds}/{baseline}/threshold.json",
         plot=report(
@@ -45,7 +45,7 @@ rule cluster_baseline:
         unpack(baseline_inputs),
         summary="results/{ds}/validate/test.json",
         script=script("cluster_baseline.py"),
-        package=lambda wc: baseline_package(wc, "thresholds.py"),
+        package=lambda wc: baseline_package(wc, "cluster_baseline.py"),
     output:
         "results/{ds}/{baseline}/pred_labels.meta",
     params:

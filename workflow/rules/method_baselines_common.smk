@@ -8,10 +8,10 @@ def baseline_settings(wc):
     return method_settings(wc, wc.baseline)
 
 
-def baseline_package(wc, *extra):
-    """The package modules a baseline runs, as inputs: editing another method's module reruns nothing here."""
-    modules = [f"methods/{m}" for m in BASELINES[wc.baseline].modules]
-    return package("graph.py", "methods/__init__.py", "methods/common.py", "methods/baselines.py", *modules, *extra)
+def baseline_package(wc, script_name):
+    """The package files a baseline's script runs, its method's modules (loaded by name) included, as
+    inputs: editing another method's module reruns nothing here."""
+    return package(script_name, *(f"methods/{m}" for m in BASELINES[wc.baseline].modules))
 
 
 def split_features(wc, split):

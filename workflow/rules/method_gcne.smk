@@ -10,7 +10,7 @@ rule train_gcne:
         confidence="results/{ds}/gcnv/train/confidence.npy",
         labels=train_labels,
         script=script("train_gcne.py"),
-        package=package("gcne.py", "gcn.py", "graph.py", "knn.py"),
+        package=package("train_gcne.py"),
     output:
         model="results/{ds}/gcne/model.pt",
         curve="results/{ds}/gcne/train_curve.tsv",
@@ -43,7 +43,7 @@ rule links_gcne:
         knn=gcne_knn,
         confidence="results/{ds}/gcnv/{split}/confidence.npy",
         script=script("links_gcne.py"),
-        package=package("gcne.py", "gcn.py", "graph.py", "knn.py"),
+        package=package("links_gcne.py"),
     output:
         "results/{ds}/gcne/{split}/links.npz",
     params:

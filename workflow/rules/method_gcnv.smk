@@ -10,7 +10,7 @@ rule train_gcnv:
         knn=lambda wc: knn_file(wc, "train"),
         summary="results/{ds}/validate/train.json",
         script=script("train_gcnv.py"),
-        package=package("gcn.py", "confidence.py", "graph.py", "knn.py"),
+        package=package("train_gcnv.py"),
     output:
         model="results/{ds}/gcnv/model.pt",
         curve="results/{ds}/gcnv/train_curve.tsv",
@@ -43,7 +43,7 @@ rule infer_gcnv:
         knn=knn_file,
         summary="results/{ds}/validate/{split}.json",
         script=script("infer_gcnv.py"),
-        package=package("gcn.py", "graph.py", "knn.py"),
+        package=package("infer_gcnv.py"),
     output:
         confidence="results/{ds}/gcnv/{split}/confidence.npy",
         gcn_features="results/{ds}/gcnv/{split}/gcn_features.npy",
@@ -101,7 +101,7 @@ rule links_gcnv:
         confidence="results/{ds}/gcnv/{split}/confidence.npy",
         knn=gcnv_link_knn,
         script=script("links_gcnv.py"),
-        package=package("confidence.py", "graph.py"),
+        package=package("links_gcnv.py"),
     output:
         "results/{ds}/gcnv/{split}/links.npz",
     conda:

@@ -7,7 +7,7 @@ rule select_threshold_knn_cc:
         knn=lambda wc: knn_file(wc, "train"),
         labels=train_labels,
         script=script("select_threshold_knn_cc.py"),
-        package=package("graph.py", "methods/knn_cc.py", "thresholds.py", "metrics.py"),
+        package=package("select_threshold_knn_cc.py"),
     output:
         json="results/{ds}/knn_cc/threshold.json",
         plot=report(
@@ -35,7 +35,7 @@ rule cluster_knn_cc:
         summary="results/{ds}/validate/test.json",
         threshold=lambda wc: threshold_file(wc, "knn_cc", "threshold"),
         script=script("knn_cc.py"),
-        package=package("graph.py", "methods/knn_cc.py", "thresholds.py"),
+        package=package("knn_cc.py"),
     output:
         "results/{ds}/knn_cc/pred_labels.meta",
     params:

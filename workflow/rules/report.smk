@@ -12,7 +12,7 @@ rule compare:
         gt=test_labels,
         sweeps=lambda wc: list(compare_sweep_files(wc).values()),
         script=script("compare.py"),
-        package=package("report.py"),
+        package=package("compare.py"),
     output:
         tsv=report(
             "results/{ds}/comparison.tsv",
@@ -84,7 +84,7 @@ rule compare_scales:
         comparisons=lambda wc: [f"results/{wc.ds}/{s}/comparison.tsv" for s in test_scales(wc)],
         validations=lambda wc: [f"results/{wc.ds}/{s}/validate/test.json" for s in test_scales(wc)],
         script=script("compare_scales.py"),
-        package=package("report.py", "scales.py"),
+        package=package("compare_scales.py"),
     output:
         tsv=report(
             "results/{ds}/scales.tsv",
