@@ -28,6 +28,10 @@ def _allowed(schema: dict) -> str:
         return "one of " + ", ".join(map(repr, schema["enum"]))
     if "oneOf" in schema or "anyOf" in schema:
         return " or ".join(_allowed(s) for s in schema.get("oneOf", schema.get("anyOf")))
+    if "description" in schema and "pattern" in schema:
+        return schema["description"]
+    if "pattern" in schema:
+        return f"a string matching {schema['pattern']}"
     kinds = schema.get("type", "a value")
     kinds = " or ".join(kinds) if isinstance(kinds, list) else kinds
     bounds = [f">= {schema['minimum']}" if "minimum" in schema else "",
@@ -50,6 +54,9 @@ def _sentence(err: jsonschema.ValidationError) -> str:
         if pattern:
             hint += f" (names must match {', '.join(pattern)})"
         return f"config key {names} is not a setting of the workflow{hint}: check its spelling and where it is nested."
+    if "propertyNames" in err.absolute_schema_path:  # a key of a map (e.g. a test scale) named wrongly
+        rule = schema.get("description") or _allowed(schema)
+        return f"config key {where}.{value} is not a valid name there ({rule}): rename it."
     if err.validator == "required":
         return f"config {where} lacks {err.message.split(' is a required')[0]}: add it."
     if err.validator in ("oneOf", "anyOf", "enum", "const", "type", "minimum", "maximum",

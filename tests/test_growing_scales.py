@@ -100,7 +100,7 @@ def test_a_scale_must_start_with_a_digit(bench):
     bad = bench_config(data, [1])
     bad["datasets"]["bench"]["test_scales"] = {"knn": {"name": "part1_test"}}
     proc = snakemake(wd, "-n", config=bad, check=False)
-    assert proc.returncode != 0 and "'knn' does not match" in proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "config key datasets.bench.test_scales.knn is not a valid name there" in proc.stdout + proc.stderr
 
 
 def test_markdown_by_hand(tmp_path):
