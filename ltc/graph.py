@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from ltc.io import CHUNK_ROWS, iter_knn, knn_shape
 
@@ -55,6 +55,34 @@ def renumber(labels: np.ndarray) -> np.ndarray:
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first)] = np.arange(len(first))
     return rank[inverse.ravel()]
+
+
+def spanning_forest(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
+                    largest: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The edges (src, dst, weight; a subset of the given ones) of a minimum spanning forest of the
+    undirected graph of ``n`` points (``largest``: a maximum one, e.g. for similarities).
+
+    For every threshold t, the connected components of the edges with weight <= t (``largest``: >= t)
+    are those of the forest's edges with weight <= t (>= t): Kruskal's algorithm adds an edge exactly
+    when it joins two components of the lighter edges. A sweep over thresholds of "components of the
+    links above t" (knn_cc, single linkage) can so cut at most N - 1 forest edges at each candidate
+    instead of the whole edge list (the original's MS1M kNN: 80 N). Ties between weights may pick
+    either edge; the components are the same. Self-loops must not be given.
+    """
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    if not len(src):
+        return src, dst, weight[:0]
+    order = np.argsort(-weight if largest else weight, kind="stable")  # order[r] = edge of rank r
+    rank = np.empty(len(order), dtype=np.float64)
+    rank[order] = np.arange(1, len(order) + 1)  # exact, positive (scipy takes 0 for "no edge")
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    key = lo * n + hi
+    first = np.lexsort((rank, key))  # one entry per pair, its best rank (a CSR matrix would add them)
+    first = first[np.r_[True, key[first][1:] != key[first][:-1]]]
+    graph = sparse.csr_matrix((rank[first], (lo[first], hi[first])), shape=(n, n))
+    tree = minimum_spanning_tree(graph).tocoo()
+    edges = order[tree.data.astype(np.int64) - 1]
+    return src[edges], dst[edges], weight[edges]
 
 
 def index_dtype(largest: int) -> type:

@@ -115,3 +115,32 @@ def test_knn_cc_from_a_file_in_blocks_equals_the_whole_graph(tmp_path):
 
 def test_components_are_numbered_by_first_point():
     assert components(5, np.array([4, 1]), np.array([3, 4])).tolist() == [0, 1, 2, 1, 1]
+
+
+def test_spanning_forest_by_hand():
+    """Square 0-1-2-3-0 with weights 1, 2, 3, 4 and a pendant 4-5 (weight 5): the minimum forest drops
+    the heaviest square edge (3-0, 4); the maximum one drops the lightest (0-1, 1); a duplicate pair
+    keeps its better weight."""
+    from ltc.graph import spanning_forest
+    src = np.array([0, 1, 2, 3, 4, 1])
+    dst = np.array([1, 2, 3, 0, 5, 0])
+    w = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 9.0])  # 1-0 again with weight 9
+    s, d, fw = spanning_forest(6, src, dst, w)
+    assert sorted(zip(np.minimum(s, d).tolist(), np.maximum(s, d).tolist(), fw.tolist())) == [
+        (0, 1, 1.0), (1, 2, 2.0), (2, 3, 3.0), (4, 5, 5.0)]
+    s, d, fw = spanning_forest(6, src, dst, w, largest=True)
+    assert sorted(zip(np.minimum(s, d).tolist(), np.maximum(s, d).tolist(), fw.tolist())) == [
+        (0, 1, 9.0), (0, 3, 4.0), (2, 3, 3.0), (4, 5, 5.0)]
+
+
+def test_forest_cuts_give_the_components_of_all_links():
+    """knn_cc's sweep (cuts of the spanning forest) equals connected components of every link >= t."""
+    rng = np.random.default_rng(3)
+    feats = rng.standard_normal((400, 8)).astype(np.float32)
+    ids, dists = knn.search(feats, 10, "flat")
+    dists = np.round(dists, 2)  # many ties
+    cluster_at, sims = knn_cc.sweeper(ids, dists)
+    src, dst, all_sims = knn_edges(ids, dists, -np.inf)
+    for t in np.quantile(sims, np.linspace(0, 1, 25)):
+        keep = all_sims >= t
+        np.testing.assert_array_equal(cluster_at(t), components(len(ids), src[keep], dst[keep]))

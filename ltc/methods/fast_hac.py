@@ -19,20 +19,24 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ltc.graph import components
+from ltc.graph import components, spanning_forest
 from ltc.methods.common import check_size, euclidean_of_cosine_distance, renumber, undirected_edges, unit_rows
 
 LINKAGES = ("single", "average")
 
 
 def single_linkage_sweeper(ids: np.ndarray, dists: np.ndarray) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
-    """(distance -> labels, the Euclidean length of every kNN link) for single linkage on the kNN graph."""
+    """(distance -> labels, the Euclidean length of every kNN link) for single linkage on the kNN graph:
+    each distance cuts the links' minimum spanning forest (:func:`ltc.graph.spanning_forest`), which
+    is single linkage's own tree."""
     i, j, d = undirected_edges(ids, dists)
     length = euclidean_of_cosine_distance(d)
     n = len(ids)
+    fi, fj, flength = spanning_forest(n, i, j, length)
+
     def labels(t: float) -> np.ndarray:
-        keep = length <= t
-        return components(n, i[keep], j[keep])
+        keep = flength <= t
+        return components(n, fi[keep], fj[keep])
 
     return labels, length
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ltc.graph import components, directed_graph, graph_components, knn_edges
+from ltc.graph import components, directed_graph, graph_components, knn_edges, spanning_forest
 from ltc.io import CHUNK_ROWS, iter_knn, knn_shape
 
 
@@ -25,7 +25,9 @@ def cluster_file(path: str | os.PathLike, threshold: float, chunk_rows: int = CH
 
 
 def sweeper(ids: np.ndarray, dists: np.ndarray) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
-    """(threshold -> cluster labels, similarity of every link) over one edge list built once, for
-    threshold sweeps."""
+    """(threshold -> cluster labels, similarity of every link), for threshold sweeps: the links'
+    maximum spanning forest is built once and each threshold cuts it (the same components as all
+    links >= t, :func:`ltc.graph.spanning_forest`, from at most N - 1 edges)."""
     src, dst, sims = knn_edges(ids, dists, -np.inf)
-    return (lambda t: components(len(ids), src[sims >= t], dst[sims >= t])), sims
+    fsrc, fdst, fsims = spanning_forest(len(ids), src, dst, sims, largest=True)
+    return (lambda t: components(len(ids), fsrc[fsims >= t], fdst[fsims >= t])), sims
