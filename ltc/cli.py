@@ -36,6 +36,18 @@ def storage_error_message(err: OSError) -> str | None:
     return f"Cannot write or read {where} ({os.strerror(err.errno)}): {advice}."
 
 
+def warn_if_degenerate(labels, method: str, setting: str) -> None:
+    """Log a warning when ``labels`` cannot be a useful clustering (:func:`ltc.graph.degenerate`),
+    naming ``setting`` (e.g. ``knn_cc's threshold = 0.9``), the likely cause."""
+    from ltc.graph import degenerate
+
+    problem = degenerate(labels)
+    if problem:
+        logging.getLogger("ltc").warning(
+            "%s: %s: %s is likely on the wrong side of these features' similarities; set it to auto (chosen on "
+            "the labelled train split) or to another value.", method, problem, setting)
+
+
 def run(main: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> None:
     """Call ``main(args)`` with logging set up; bad input, and a full, read-only or forbidden folder,
     end the process with a one-sentence message (the traceback goes to the log at debug level only)."""

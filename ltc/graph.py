@@ -85,6 +85,21 @@ def spanning_forest(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray
     return src[edges], dst[edges], weight[edges]
 
 
+def degenerate(labels: np.ndarray) -> str | None:
+    """What is wrong with a clustering that cannot be a useful one, or None: every one of N > 2 points
+    alone, or all of them in one cluster (a threshold on the wrong side of the features' similarities
+    gives either, with exit code 0; the clustering scripts log it as a warning)."""
+    n = len(labels)
+    if n <= 2:
+        return None
+    count = int(labels.max()) + 1 if n else 0
+    if count == n:
+        return f"every one of the {n} points is a cluster of its own"
+    if count == 1:
+        return f"all {n} points are in one cluster"
+    return None
+
+
 def index_dtype(largest: int) -> type:
     """int32 for sparse indices up to ``largest`` when they fit, else int64 (scipy's own rule)."""
     return np.int32 if largest <= np.iinfo(np.int32).max else np.int64

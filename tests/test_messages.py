@@ -204,3 +204,20 @@ def test_atomic_output_names_the_target_when_a_write_fails(tmp_path, small_mount
                 f.write(b"\0" * 100_000)
     assert info.value.filename == str(small_mount / "big.bin")
     assert list(small_mount.iterdir()) == []
+
+
+# --- a clustering that cannot be useful is not silent ---------------------------------------------
+
+def test_degenerate_clusterings_by_hand():
+    from ltc.graph import degenerate
+    assert degenerate(np.arange(5)) == "every one of the 5 points is a cluster of its own"
+    assert degenerate(np.zeros(5, dtype=np.int64)) == "all 5 points are in one cluster"
+    assert degenerate(np.array([0, 0, 1, 2])) is None
+    assert degenerate(np.array([0, 1])) is None  # two points: either answer can be right
+
+
+def test_all_singletons_from_a_fixed_threshold_is_a_warning_naming_the_setting(tmp_path):
+    wd = workdir(tmp_path)
+    snakemake(wd, "results/demo/knn_cc/pred_labels.meta", config=with_(TINY, methods__knn_cc__threshold=0.9999))
+    log = (wd / "results/demo/logs/cluster_knn_cc.log").read_text()
+    assert "WARNING" in log and "is a cluster of its own" in log and "methods.knn_cc.threshold = 0.9999" in log

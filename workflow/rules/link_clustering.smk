@@ -28,7 +28,7 @@ rule select_threshold_links:
     resources:
         mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
     shell:
-        "python {input.script} --links {input.links} --labels {input.labels} --name {params.name}"
+        "python {input.script} --links {input.links} --labels {input.labels} --name {params.name} --method {wildcards.lmethod}"
         " --out {output.json} --plot {output.plot} --log {log}"
 
 
@@ -53,5 +53,5 @@ rule cluster_links:
     resources:
         mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
     shell:
-        "python {input.script} --links {input.links} --threshold {params.threshold} --name {params.name}"
+        "python {input.script} --links {input.links} --threshold {params.threshold} --name {params.name} --method {wildcards.lmethod}"
         " --out {output} --log {log}"

@@ -56,6 +56,10 @@ def main(args):
     shown = {k: v for k, v in settings.items() if k != "max_points"}
     log.info("%s %s: %d clusters over %d points in %.1f s", args.method, json.dumps(shown, sort_keys=True),
              labels.max() + 1 if len(labels) else 0, len(labels), time.perf_counter() - start)
+    spec = BASELINES[args.method]
+    decisive = [key for key in (spec.threshold, "bandwidth", "min_cluster_size") if key and key in settings]
+    cli.warn_if_degenerate(labels, args.method, " / ".join(f"methods.{args.method}.{key} = {settings[key]}" for key in decisive)
+                           or "its settings")
     write_labels(args.out, labels)
 
 

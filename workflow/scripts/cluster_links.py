@@ -15,6 +15,7 @@ def main(args):
     tau = thresholds.given(args.threshold, args.name)
     labels = confidence.link_to_peaks(*load_links(args.links), tau)
     logging.getLogger("ltc").info("%s %.4f: %d clusters over %d points", args.name, tau, labels.max() + 1, len(labels))
+    cli.warn_if_degenerate(labels, args.method, f"methods.{args.method}.{args.name} = {tau:.4f}")
     write_labels(args.out, labels)
 
 
@@ -23,5 +24,6 @@ if __name__ == "__main__":
     p.add_argument("--links", required=True, help="links (.npz: peer, similarity)")
     p.add_argument("--threshold", required=True, help="a number, or a JSON file from select_threshold_links.py")
     p.add_argument("--name", choices=["tau_0", "tau"], default="tau_0")
+    p.add_argument("--method", choices=["gcnv", "gcne"], default="gcnv", help="the method whose links these are (for messages)")
     p.add_argument("--out", required=True, help="predicted labels (.meta) to write")
     cli.run(main, p.parse_args())
