@@ -1,12 +1,8 @@
-"""Shared fixtures: a loopback HTTP server with Range support, and small archives in the real layout."""
-import hashlib
-import io
+"""Shared fixtures: a loopback HTTP server with Range support (helpers.py holds the plain helpers)."""
 import re
-import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import numpy as np
 import pytest
 
 
@@ -76,35 +72,3 @@ def file_server():
     server = FileServer()
     yield server
     server.close()
-
-
-def make_tar(members: dict, mode="w:gz", links=()) -> bytes:
-    """A tar archive (bytes) of name -> content; ``links`` adds (name, target, kind) link members."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as tf:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-        for name, target, kind in links:
-            info = tarfile.TarInfo(name)
-            info.type = tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE
-            info.linkname = target
-            tf.addfile(info)
-    return buf.getvalue()
-
-
-def dataset_archive(names=("toy_train", "toy_test"), dim=8, n=30, seed=0, prefix="data/") -> tuple[bytes, dict]:
-    """An archive in the learn-to-cluster layout (under ``data/`` like the original) and its contents."""
-    rng = np.random.default_rng(seed)
-    members = {}
-    for name in names:
-        feats = rng.standard_normal((n, dim)).astype(np.float32)
-        labels = rng.integers(0, 5, n)
-        members[f"{prefix}features/{name}.bin"] = feats.tobytes()
-        members[f"{prefix}labels/{name}.meta"] = ("\n".join(map(str, labels)) + "\n").encode()
-    return make_tar(members), members
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

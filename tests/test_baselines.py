@@ -14,7 +14,7 @@ from ltc.methods import (aro, chinese_whispers, dbscan, fast_hac, hdbscan, infom
 from ltc.methods.baselines import BASELINES, sweeper
 from ltc.methods.common import check_size, renumber, undirected_edges
 from ltc import thresholds
-from test_workflow import REPO, TINY, planned_jobs, snakemake, with_, workdir
+from helpers import REPO, TINY, planned_jobs, snakemake, with_, workdir
 
 
 def on_circle(degrees) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import dataset_archive, make_tar, sha256
+from helpers import dataset_archive, make_tar, sha256
 from ltc import DataError
 from ltc.download import DownloadError, direct_url, download, extract, fetch, gdrive_id
 
@@ -370,7 +370,7 @@ def test_script_refuses_with_one_sentence_and_exit_1(file_server, tmp_path):
 
 
 def test_download_rule_refuses_corrupt_archives_and_passes_md5(tmp_path, file_server):
-    from test_workflow import snakemake, workdir
+    from helpers import snakemake, workdir
     wd = workdir(tmp_path)
     archive, members = dataset_archive()
     file_server.files["/bad.tar.gz"] = flipped(archive, len(archive) // 2, 6)

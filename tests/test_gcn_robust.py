@@ -392,7 +392,7 @@ def test_checkpoint_bytes_depend_only_on_the_weights(tmp_path):
 def test_workflow_duplicated_photos_and_the_rebuild_command(tmp_path):
     """Every photo imported twice (train and test): GCN-V's clusters never split a twin pair. Then a
     truncated confidence.npy stops the run with one sentence, and the command it gives rebuilds it."""
-    from test_workflow import snakemake, workdir
+    from helpers import snakemake, workdir
     (tmp_path / "wd").mkdir()
     wd = workdir(tmp_path / "wd")
     data = make_dataset(30, 30, dim=32, seed=5)

@@ -9,7 +9,7 @@ from ltc import datasets, scales
 from ltc.io import read_labels
 from ltc.report import COLUMNS, SHARED_NAME
 from ltc.synthetic import write_split
-from test_workflow import REPO, TINY_GCNV, planned_jobs, snakemake, with_, workdir
+from helpers import REPO, TINY_GCNV, planned_jobs, snakemake, with_, workdir
 
 DIM = 32
 #: split name -> (identities, seed, label offset)

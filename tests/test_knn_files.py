@@ -11,7 +11,7 @@ from ltc import DataError, confidence, io, knn
 from ltc.graph import SymmetricKnnGraph
 from ltc.io import iter_knn, knn_shape, load_knn, save_knn
 from ltc.methods import knn_cc
-from test_workflow import custom, snakemake, with_, workdir
+from helpers import custom, snakemake, with_, workdir
 
 # 4 points, 3 neighbours each, rows deliberately out of order (row 1 is already sorted)
 UNSORTED_IDS = np.array([[0, 2, 1], [1, 0, 3], [2, 0, 3], [3, 1, 2]])

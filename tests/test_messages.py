@@ -14,7 +14,7 @@ import pytest
 from ltc import cli
 from ltc.config import config_problem, load_schema
 from ltc.io import atomic_output, write_labels, write_text
-from test_workflow import REPO, TINY, snakemake, with_, workdir
+from helpers import REPO, TINY, snakemake, with_, workdir
 
 SCHEMA = load_schema(REPO / "workflow/schemas/config.schema.yaml")
 SCRIPTS = REPO / "workflow" / "scripts"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from test_workflow import REPO, workdir
+from helpers import REPO, workdir
 
 README = (REPO / "README.md").read_text()
 FENCED = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)

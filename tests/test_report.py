@@ -12,7 +12,7 @@ from snakemake.utils import validate
 from ltc import report, thresholds
 from ltc.io import write_json, write_labels
 from ltc.metrics import evaluate
-from test_workflow import REPO, TINY_GCNV, planned_jobs, snakemake, with_, workdir
+from helpers import REPO, TINY_GCNV, planned_jobs, snakemake, with_, workdir
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 METHODS = ["knn_cc", "cc", "gcnv", "gcne"]

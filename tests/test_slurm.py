@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from slurm_cluster import Cluster, SlurmUnavailable, why_unavailable
-from test_workflow import REPO, TINY_GCNV, with_, workdir
+from helpers import REPO, TINY_GCNV, with_, workdir
 from ltc.io import load_knn
 
 SKIP = "SLURM test skipped: "

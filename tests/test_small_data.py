@@ -19,7 +19,7 @@ from ltc.io import save_knn, write_labels
 from ltc.methods import hdbscan, infomap, knn_cc, spectral
 from ltc.methods.baselines import BASELINES, run, sweeper
 from ltc.metrics import bcubed, contingency, pairwise
-from test_workflow import REPO, snakemake, workdir
+from helpers import REPO, snakemake, workdir
 
 DEFAULTS = yaml.safe_load((REPO / "config.yaml").read_text())["methods"]
 # every training-free method; fast_hac twice (its two linkages run different code)

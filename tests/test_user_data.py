@@ -11,7 +11,7 @@ import yaml
 
 from ltc import DataError, datasets
 from ltc.io import feature_shape, read_labels
-from test_workflow import TINY, snakemake, with_, workdir
+from helpers import TINY, snakemake, with_, workdir
 
 REPO = Path(__file__).resolve().parents[1]
 

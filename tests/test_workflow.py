@@ -1,64 +1,11 @@
 """The Snakemake workflow end to end on tiny data: outputs, reruns, errors, downloads."""
 import json
-import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-from conftest import dataset_archive, sha256
+from helpers import TINY, TINY_GCNV, custom, dataset_archive, planned_jobs, sha256, snakemake, with_, workdir
 from ltc.io import load_knn
-
-REPO = Path(__file__).resolve().parents[1]
-TINY = {"datasets": {"demo": {"synthetic": {"train_identities": 25, "test_identities": 25}}}, "knn": {"k": 10},
-        "method": "knn_cc", "methods": {"knn_cc": {"threshold": 0.5}}}
-
-
-def workdir(tmp_path: Path) -> Path:
-    """A copy of the workflow (and the package, whose files are rule inputs) to run in."""
-    for name in ("Snakefile", "config.yaml", "workflow", "profiles", "envs", "ltc"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
-    return tmp_path
-
-
-def snakemake(wd: Path, *args, config=None, check=True):
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
-    if config is not None:
-        (wd / "test.yaml").write_text(yaml.safe_dump(config))
-        cmd += ["--configfile", "test.yaml"]
-    proc = subprocess.run(cmd, cwd=wd, capture_output=True, text=True)
-    if check and proc.returncode:
-        raise AssertionError(f"snakemake failed:\n{proc.stderr[-4000:]}")
-    return proc
-
-
-def planned_jobs(wd: Path, config, *targets) -> dict:
-    """Rule -> job count that a dry run plans ({} when nothing is to be done)."""
-    out = snakemake(wd, "-n", *targets, config=config).stdout
-    if "Nothing to be done" in out:
-        return {}
-    table = out.split("Job stats:")[1].split("total")[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
-
-
-def with_(config, **changes):
-    out = json.loads(json.dumps(config))
-    for path, value in changes.items():
-        node = out
-        *keys, last = path.split("__")
-        for key in keys:
-            node = node.setdefault(key, {})
-        node[last] = value
-    return out
-
-
-TINY_GCNV = with_(TINY, method="gcnv", methods__gcnv__nhid=16, methods__gcnv__train__max_epochs=3)
-
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
@@ -164,13 +111,6 @@ def test_approximate_knn_logs_recall(demo):
 def test_bad_config_is_one_clear_error(tmp_path, change, needle):
     proc = snakemake(workdir(tmp_path), "-n", config=change, check=False)
     assert proc.returncode != 0 and needle in proc.stderr + proc.stdout
-
-
-def custom(tmp_path, feats, labels, dim=8):
-    np.asarray(feats, np.float32).tofile(tmp_path / "mine.bin")
-    (tmp_path / "mine.meta").write_text("\n".join(map(str, labels)) + "\n")
-    return {"knn": {"k": 5}, "method": "knn_cc", "methods": {"knn_cc": {"threshold": 0.5}}, "datasets": {"mine": {
-        "dim": dim, "test": {"features": str(tmp_path / "mine.bin"), "labels": str(tmp_path / "mine.meta")}}}}
 
 
 def test_custom_dataset_runs(tmp_path):
