@@ -34,6 +34,8 @@ def _allowed(schema: dict) -> str:
         return f"a string matching {schema['pattern']}"
     kinds = schema.get("type", "a value")
     kinds = " or ".join(kinds) if isinstance(kinds, list) else kinds
+    if kinds == "array" and schema.get("minItems"):
+        return "a list of at least one item" if schema["minItems"] == 1 else f"a list of at least {schema['minItems']} items"
     bounds = [f">= {schema['minimum']}" if "minimum" in schema else "",
               f"> {schema['exclusiveMinimum']}" if "exclusiveMinimum" in schema else "",
               f"<= {schema['maximum']}" if "maximum" in schema else "",

@@ -305,8 +305,9 @@ def read_checkpoint(path: str | Path, setting: str, fix: str) -> tuple[dict, dic
         raise checkpoint_error(path, setting, "does not exist", fix)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for unreadable files
-        raise checkpoint_error(path, setting, f"is not a readable torch file ({str(err).splitlines()[0]})", fix) from None
+    except Exception as err:  # torch raises many types for unreadable files; its text may advise an unsafe load
+        raise checkpoint_error(path, setting, f"is not a readable torch file of weights ({type(err).__name__} "
+                                              f"from torch.load with weights_only)", fix) from None
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
     state = {str(k).removeprefix("module."): v for k, v in state.items()
              if isinstance(v, torch.Tensor)} if isinstance(state, dict) else {}

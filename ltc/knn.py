@@ -433,15 +433,50 @@ def canonical_rows(path, start: int, ids: np.ndarray, dists: np.ndarray, k: int,
             np.pad(dists, ((0, 0), (0, pad)), constant_values=np.inf))
 
 
+#: rows of a precomputed kNN file whose distances are recomputed from the features (:func:`check_against_features`)
+CHECKED_ROWS = 1000
+#: how far a stored cosine distance may be from the features' own (float32 sums, float16 files)
+DISTANCE_TOLERANCE = 2e-3
+
+
+def repeated_neighbours(ids: np.ndarray) -> np.ndarray:
+    """Rows (bool, len(ids)) that list one neighbour (id >= 0) more than once."""
+    ordered = np.sort(ids, axis=1)
+    return ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any(axis=1)
+
+
+def check_against_features(path, rows: np.ndarray, ids: np.ndarray, dists: np.ndarray, feats: np.ndarray,
+                           fix: str) -> None:
+    """Raise :class:`DataError` unless the stored distances of kNN rows ``rows`` (their ``ids``, ``dists``)
+    are the cosine distances of the features ``feats`` (N x D, any norm), within :data:`DISTANCE_TOLERANCE`
+    for all but 1% of them: a file made for other or reordered features has the right shape and ids but
+    the wrong distances."""
+    valid = ids >= 0
+    if not valid.any():
+        return
+    queries = normalized(feats[rows])
+    found = normalized(feats[np.where(valid, ids, 0).ravel()]).reshape(*ids.shape, -1)
+    true = 1.0 - np.einsum("rd,rkd->rk", queries, found)
+    off = valid & (np.abs(true - dists) > DISTANCE_TOLERANCE)
+    if off.sum() > 0.01 * valid.sum():  # more than a few rounding cases: another set of features
+        r, c = np.argwhere(off)[0]
+        raise DataError(f"kNN file {path} does not match the features: row {rows[r]} gives neighbour {ids[r, c]} "
+                        f"distance {dists[r, c]:.4f}, the features give {true[r, c]:.4f} ({off.sum()} of "
+                        f"{valid.sum()} checked neighbours disagree), so it was made for other or reordered "
+                        f"features: {fix}.")
+
+
 def import_knn(src: str | Path, out: str | Path, n: int, k: int, features: str = "the split's features",
-               chunk_rows: int = 65536) -> dict:
+               chunk_rows: int = 65536, feats: np.ndarray | None = None) -> dict:
     """Write the precomputed kNN file ``src`` of a split of ``n`` rows as the workflow's kNN file
     ``out`` (``ltc.io.save_knn`` format, width ``k``), so that no consumer reads a user's file directly.
 
     ``src`` is the original (N, 2, K) layout (any float dtype, compressed or not, with or without an
     ``ids`` member) or the original's ragged object layout (:func:`read_ragged_knn`). Its rows must
     be ``n`` and its ids -1 or 0..n-1; rows are sorted by distance if they are not, and cut or padded
-    to ``k`` (:func:`canonical_rows`). Streams the plain layout; the ragged one is read whole.
+    to ``k`` (:func:`canonical_rows`). Streams the plain layout; the ragged one is read whole. A row
+    may not list a neighbour twice, and with ``feats`` (the split's N x D features) the distances of
+    :data:`CHECKED_ROWS` evenly spread rows are recomputed and must match (:func:`check_against_features`).
     Raises :class:`DataError` (one sentence naming ``src``) before ``out`` is written.
     Returns counts for the log: rows, sorted rows, the file's width.
     """
@@ -462,8 +497,17 @@ def import_knn(src: str | Path, out: str | Path, n: int, k: int, features: str =
     if rows != n:
         raise DataError(f"kNN file {src} has {rows} rows but {features} have {n}: {fix}.")
 
+    checked = np.unique(np.linspace(0, n - 1, min(n, CHECKED_ROWS)).astype(np.int64))
+
     def rows_out():
         for start, ids, dists in chunks:
+            twice = repeated_neighbours(ids)
+            if twice.any():
+                raise DataError(f"kNN file {src} row {start + int(np.argmax(twice))} lists a neighbour more than "
+                                f"once, which a kNN search never does: {fix}.")
+            if feats is not None:
+                here = checked[(checked >= start) & (checked < start + len(ids))]
+                check_against_features(src, here, ids[here - start], dists[here - start], feats, fix)
             stats["sorted_rows"] += int(_out_of_order(dists, ids >= 0).sum())
             yield canonical_rows(src, start, ids, dists, k, fix)
 

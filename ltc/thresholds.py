@@ -47,7 +47,7 @@ def sweep(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, thresholds:
     """Pairwise F of ``cluster_at(t)`` against ``gt`` for every threshold; returns (best threshold, table)
     with one ``{"threshold", "precision", "recall", "fscore"}`` row per threshold, in their order.
 
-    Ties go to the smallest threshold among the best; no thresholds: (None, []).
+    Ties: the middle of the best plateau (:func:`best_of`); no thresholds: (None, []).
     """
     table = []
     for t in thresholds:
@@ -57,10 +57,19 @@ def sweep(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, thresholds:
 
 
 def best_of(table: list[dict]) -> float | None:
-    """The threshold of the table's best F (ties: the smallest threshold), None for an empty table."""
+    """The threshold of the table's best F, None for an empty table. Where several neighbouring
+    thresholds tie for the best (a plateau: they give the same train clustering, as rank-order
+    distances or a train split of few identities do), the middle one of the first such run in
+    threshold order (the lower middle for an even run): the choice farthest from both edges."""
     if not table:
         return None
-    return max(table, key=lambda row: (row["fscore"], -row["threshold"]))["threshold"]
+    rows = sorted(table, key=lambda row: row["threshold"])
+    best = max(row["fscore"] for row in rows)
+    first = next(i for i, row in enumerate(rows) if row["fscore"] == best)
+    last = first
+    while last + 1 < len(rows) and rows[last + 1]["fscore"] == best:
+        last += 1
+    return rows[(first + last) // 2]["threshold"]
 
 
 def _fix(setting: str) -> str:
@@ -108,7 +117,10 @@ def plot_sweep(table: list[dict], chosen: float, name: str, path: str | Path, wa
     plt.close(fig)
 
 
-def _weak_choice(table: list[dict], best: dict, n_candidates: int) -> str | None:
+FEW_IDENTITIES = 4  # a train split of fewer identities (2 or 3) chooses a threshold that rarely transfers: warn
+
+
+def _weak_choice(table: list[dict], best: dict, n_candidates: int, n_identities: int | None = None) -> str | None:
     """Why the sweep's choice means little, or None."""
     if n_candidates == 1:
         return (f"the train split's links give one candidate value only ({best['threshold']:.4f}), so "
@@ -117,6 +129,9 @@ def _weak_choice(table: list[dict], best: dict, n_candidates: int) -> str | None
         return f"every one of the {len(table)} candidates scores the same pairwise F ({best['fscore']:.4f})"
     if best["fscore"] < LOW_FSCORE:
         return f"the best pairwise F on the train split is only {best['fscore']:.4f}"
+    if n_identities is not None and n_identities < FEW_IDENTITIES:
+        return (f"the train split has only {n_identities} identities, too few to tell a threshold that "
+                f"separates identities from one that merely fits them")
     return None
 
 
@@ -155,7 +170,7 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
     table = sorted(table + refined, key=lambda row: row["threshold"])
     chosen = best_of(table)
     best = next(row for row in table if row["threshold"] == chosen)
-    warning = _weak_choice(table, best, len(coarse))
+    warning = _weak_choice(table, best, len(coarse), len(np.unique(gt)))
     log.info("%s = %.4f: pairwise F %.4f on %s", name, chosen, best["fscore"], source)
     out = {name: chosen, "name": name, "fscore": best["fscore"], "split": str(source)}  # the file names its setting
     if warning:

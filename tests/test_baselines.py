@@ -247,7 +247,7 @@ def test_auto_threshold_finds_the_true_partition(tmp_path):
     gt = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 2])
     cluster_at, values = sweeper("knn_dbscan", {"min_samples": 4, "th_sim": -1.0}, ids=ids, dists=dists)
     eps = thresholds.choose(cluster_at, gt, values, "eps", tmp_path / "t.json", tmp_path / "t.png", "gt")
-    # any eps in [0.1, 0.5) gives the true partition; the sweep keeps the smallest of the best
+    # any eps in [0.1, 0.5) gives the true partition; the sweep keeps the middle of the best
     assert 0.1 <= eps < 0.5 and cluster_at(eps).tolist() == gt.tolist()
     assert json.loads((tmp_path / "t.json").read_text())["fscore"] == 1.0
     assert (tmp_path / "t.png").stat().st_size > 0

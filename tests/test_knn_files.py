@@ -323,3 +323,26 @@ def test_truncated_knn_file_advice_rebuilds_it(tmp_path):
     for a, b in zip(load_knn(wd / rel), good):
         np.testing.assert_array_equal(a, b)
     assert (wd / "results/mine/fscore.txt").exists()
+
+
+def test_import_refuses_a_file_of_other_or_reordered_features(tmp_path):
+    """The right shape, ids and sorted rows, but for other features: rows shifted by one (features
+    reordered since the kNN was made) or every row naming the point itself K times."""
+    rng = np.random.default_rng(0)
+    feats = rng.standard_normal((60, 8)).astype(np.float32)
+    ids, dists = knn.search(feats, 5, "flat")
+    save_knn(tmp_path / "good.npz", ids, dists)
+    knn.import_knn(tmp_path / "good.npz", tmp_path / "out.npz", 60, 5, feats=feats)  # the features' own: taken
+    np.testing.assert_array_equal(load_knn(tmp_path / "out.npz")[0], ids)
+    save_knn(tmp_path / "shifted.npz", np.roll(ids, 1, axis=0), dists)
+    with pytest.raises(DataError, match="does not match the features: row 0 .*other or reordered features"):
+        knn.import_knn(tmp_path / "shifted.npz", tmp_path / "bad.npz", 60, 5, feats=feats)
+    save_knn(tmp_path / "self.npz", np.repeat(np.arange(60)[:, None], 5, axis=1), np.zeros((60, 5), np.float32))
+    with pytest.raises(DataError, match="row 0 lists a neighbour more than once"):
+        knn.import_knn(tmp_path / "self.npz", tmp_path / "bad.npz", 60, 5, feats=feats)
+    assert not (tmp_path / "bad.npz").exists()
+
+
+def test_repeated_neighbours_by_hand():
+    ids = np.array([[0, 1, 2], [1, 1, 2], [2, -1, -1], [3, 0, 3]])
+    assert knn.repeated_neighbours(ids).tolist() == [False, True, False, True]  # two -1 are no neighbour

@@ -98,6 +98,7 @@ def base_config():
     ({"methods__knn_cc__threshold": "high"}, ["methods.knn_cc.threshold", "'high'", "'auto' or a number"]),
     ({"knn__method": "exact"}, ["knn.method", "'exact'", "'flat'", "'ivf'", "'hnsw'"]),
     ({"method": "nope"}, ["config method", "'nope'", "'knn_cc'"]),
+    ({"compare": []}, ["config compare is []", "a list of at least one item"]),
     ({"datasets__mine__test": {"features": "a.npy"}}, ["datasets.mine", "'dim'"]),
     ({"datasets__mine": {"dim": 8, "test": {"features": "a.npy", "lables": "b.meta"}}},
      ["datasets.mine.test.lables", "labels"]),

@@ -311,7 +311,7 @@ def test_low_best_fscore_warns(tmp_path):
     chosen = thresholds.choose(lambda t: np.arange(60) if t > 0.5 else np.zeros(60, np.int64), gt,
                                np.linspace(0, 1, 11), "threshold", tmp_path / "t.json", tmp_path / "t.png", "gt")
     saved = json.loads((tmp_path / "t.json").read_text())
-    assert chosen == 0.0 and saved["fscore"] == pytest.approx(1 / 30)
+    assert 0.0 <= chosen <= 0.5 and saved["fscore"] == pytest.approx(1 / 30)  # the plateau's middle
     assert "best pairwise F on the train split is only 0.0333" in saved["warning"]
 
 
@@ -426,3 +426,21 @@ def test_small_user_dataset_with_k_above_n_runs_every_method(tmp_path):
     assert "one candidate value only" in log and "ARO needs knn.k below the number of points" in log
     for method in ("knn_cc", "fast_hac", "knn_dbscan", "chinese_whispers", "infomap"):
         assert json.loads((wd / f"results/small/{method}/threshold.json").read_text())["fscore"] == 1.0, method
+
+
+def test_a_plateau_of_best_thresholds_gives_its_middle_and_few_identities_warn(tmp_path):
+    """Three identities, perfectly separated by any threshold in [0.3, 0.9]: the middle is chosen
+    (not the edge, 0.3, which a test split of more identities would cross), with a warning."""
+    gt = np.repeat([0, 1, 2], 4)
+    chosen = thresholds.choose(lambda t: gt if 0.3 <= t <= 0.9 else np.zeros(12, np.int64), gt,
+                               np.linspace(0, 1, 11), "threshold", tmp_path / "t.json", tmp_path / "t.png", "gt")
+    assert chosen == pytest.approx(0.6, abs=0.051)
+    assert "only 3 identities" in json.loads((tmp_path / "t.json").read_text())["warning"]
+
+
+def test_best_of_by_hand():
+    table = [{"threshold": t, "fscore": f} for t, f in [(0.1, 0.5), (0.2, 0.9), (0.3, 0.9), (0.4, 0.9), (0.5, 0.2)]]
+    assert thresholds.best_of(table) == 0.3
+    assert thresholds.best_of(table[:3]) == 0.2  # an even run: its lower middle
+    assert thresholds.best_of([{"threshold": 0.7, "fscore": 0.0}]) == 0.7
+    assert thresholds.best_of([]) is None

@@ -13,14 +13,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 import logging  # noqa: E402
 
 from ltc import cli, knn  # noqa: E402
-from ltc.io import feature_shape  # noqa: E402
+from ltc.io import read_features  # noqa: E402
 
 log = logging.getLogger("ltc")
 
 
 def main(args):
-    n, _ = feature_shape(args.features, args.dim)
-    stats = knn.import_knn(args.knn, args.out, n, args.k, features=f"the features {args.features}")
+    feats = read_features(args.features, args.dim)
+    n = len(feats)
+    stats = knn.import_knn(args.knn, args.out, n, args.k, features=f"the features {args.features}", feats=feats)
     log.info("precomputed kNN %s: %d rows of %d neighbours, written as %d", args.knn, n, stats["width"], args.k)
     if stats["sorted_rows"]:
         log.warning("precomputed kNN %s: %d of %d rows were not sorted by distance; sorted", args.knn,
