@@ -14,19 +14,34 @@ strictly higher confidence, so equal twins never link to each other and may end 
 clusters. Ties are broken by index, never by float noise, so the labels depend only on the
 confidences' values and the kNN file.
 
+Exact duplicates (kNN distance <= :data:`DUPLICATE_DISTANCE`: the same photo imported several times)
+are joined whatever their confidences and tau: each group of them (connected through such kNN
+pairs) is collapsed onto its top member in the order, which every other member links to with
+similarity 1.0, and the top keeps its own peak (necessarily outside the group). Without this, a
+group larger than k splits: its copies all list the same k "hub" copies, and a copy whose hubs are
+all below it finds no peak and becomes a root. Every link still goes up the order (a forest).
+
 Peaks are found row by row, so :func:`peaks_of_chunks` takes the kNN in chunks of rows (e.g. from
 :func:`ltc.io.iter_knn`) and never needs it whole.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from ltc import DataError
-from ltc.graph import components
+from ltc.graph import components, renumber
 from ltc.io import rebuild_hint
+
+log = logging.getLogger(__name__)
+
+#: kNN (cosine) distance at or below which two vertices are the same photo imported twice: joined
+#: unconditionally by GCN-V (:func:`peaks_of_chunks`) and GCN-E (:func:`ltc.gcne.links`)
+DUPLICATE_DISTANCE = 1e-6
+
 
 def check_finite(array: np.ndarray, what: str, path, chunk_rows: int = 65536) -> None:
     """Raise :class:`DataError` naming ``what`` and ``path`` if ``array`` (read by blocks of rows, so
@@ -128,9 +143,13 @@ def peaks(ids: np.ndarray, dists: np.ndarray, confidence: np.ndarray,
 
 def peaks_of_chunks(chunks: Iterable[tuple[int, np.ndarray, np.ndarray]],
                     confidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`peaks` of all vertices from their kNN in consecutive chunks of rows (first row, ids, dists).
+    """:func:`peaks` of all vertices from their kNN in consecutive chunks of rows (first row, ids, dists),
+    then every group of exact duplicates joined (:func:`join_duplicates`): the same photo imported
+    any number of times always ends in one cluster.
 
-    Returns (peak id int64 or -1, similarity float32 or -inf); memory: those, ``confidence`` and one chunk.
+    Returns (peak id int64 or -1, similarity float32 or -inf); memory: those, ``confidence``, one chunk
+    and the duplicate pairs. Raises :class:`DataError` for non-finite confidences or a kNN graph of
+    another size.
     """
     n = len(confidence)
     if not np.isfinite(confidence).all():  # NaN is never higher: every vertex would stay alone
@@ -138,15 +157,57 @@ def peaks_of_chunks(chunks: Iterable[tuple[int, np.ndarray, np.ndarray]],
                         f"rebuild them (infer_gcnv) from a model that predicts finite values.")
     peak = np.full(n, -1, dtype=np.int64)
     sim = np.full(n, -np.inf, dtype=np.float32)
+    pairs = []  # exact-duplicate pairs, per chunk
     seen = 0
     for start, ids, dists in chunks:
         if start != seen or start + len(ids) > n:
             raise DataError(f"The kNN graph does not match the {n} confidences (rows from {start}, expected {seen}): "
                             f"both must come from the same split.")
         peak[start:start + len(ids)], sim[start:start + len(ids)] = peaks(ids, dists, confidence, start)
+        pairs.append(duplicate_pairs(ids, dists, start))
         seen += len(ids)
     if seen != n:
         raise DataError(f"The kNN graph has {seen} rows but there are {n} confidences: both must come from the same split.")
+    src, dst = (np.concatenate(side) for side in zip(*pairs)) if pairs else (np.empty(0, np.int64),) * 2
+    return join_duplicates(peak, sim, src, dst, confidence)
+
+
+def duplicate_pairs(ids: np.ndarray, dists: np.ndarray, row_offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Exact-duplicate pairs in a block of kNN rows (the kNN of vertices ``row_offset``, ...):
+    (src, dst) int64 arrays of every vertex and a listed neighbour other than itself at distance
+    <= :data:`DUPLICATE_DISTANCE` (missing neighbours, id -1, are skipped)."""
+    rows = np.arange(row_offset, row_offset + len(ids), dtype=np.int64)[:, None]
+    hit = (ids >= 0) & (ids != rows) & (dists <= DUPLICATE_DISTANCE)
+    return np.broadcast_to(rows, ids.shape)[hit], ids[hit].astype(np.int64)
+
+
+def join_duplicates(peak: np.ndarray, sim: np.ndarray, src: np.ndarray, dst: np.ndarray,
+                    confidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Links (peak int64 N, -1 = none; similarity float N) with every group of exact duplicates joined.
+
+    ``src``/``dst``: duplicate pairs (:func:`duplicate_pairs`); a group is a connected component of
+    them. Every member but the group's top in the order of :func:`higher` (by ``confidence``, N
+    finite floats) gets the top as its peak with similarity 1.0 (kept at any tau <= 1); the top, and
+    every vertex in no pair, keeps its link. Returns new arrays (of the input dtypes); unchanged
+    without pairs."""
+    peak, sim = np.array(peak, copy=True), np.array(sim, copy=True)
+    if len(src) == 0:
+        return peak, sim
+    n = len(peak)
+    members = np.unique(np.concatenate([src, dst]))
+    group = components(n, src, dst)[members]  # the group of each member (other vertices are alone)
+    group = renumber(group)
+    rank = order_rank(np.asarray(confidence))[members]
+    top_rank = np.full(group.max() + 1, -1, dtype=np.int64)
+    np.maximum.at(top_rank, group, rank)
+    is_top = rank == top_rank[group]
+    top = np.empty(len(top_rank), dtype=np.int64)
+    top[group[is_top]] = members[is_top]
+    follow = members[~is_top]
+    peak[follow] = top[group[~is_top]]
+    sim[follow] = 1.0
+    log.info("%d vertices are exact duplicates (kNN distance <= %g) in %d groups: each group is joined "
+             "into one cluster", len(members), DUPLICATE_DISTANCE, len(top))
     return peak, sim
 
 

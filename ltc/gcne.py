@@ -29,16 +29,12 @@ from torch import nn
 from tqdm import tqdm
 
 from ltc import DataError
-from ltc.confidence import higher, order_rank
+from ltc.confidence import DUPLICATE_DISTANCE, duplicate_pairs, higher, join_duplicates, order_rank
 from ltc.gcn import (EarlyStopping, GraphConv, checkpoint_error, check_converging, held_out_groups, load_state,
                      read_checkpoint)
 from ltc.graph import symmetric_graph
 
 log = logging.getLogger(__name__)
-
-
-#: a candidate this close (cosine distance) is the vertex itself imported twice: linked to directly
-DUPLICATE_DISTANCE = 1e-6
 
 
 def candidate_sets(ids: np.ndarray, confidence: np.ndarray) -> np.ndarray:
@@ -216,7 +212,7 @@ def links(model: GCNE, feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, co
     safe = np.maximum(choice, 0)
     peer = np.where(choice >= 0, ids[rows, safe], -1)
     sim = np.where(choice >= 0, 1.0 - dists[rows, safe], -np.inf)
-    return peer, sim
+    return join_duplicates(peer, sim, *duplicate_pairs(ids, dists), confidence)  # groups of copies: one cluster
 
 
 def load_checkpoint(path, dim: int | None = None) -> GCNE:

@@ -419,3 +419,146 @@ def test_workflow_duplicated_photos_and_the_rebuild_command(tmp_path):
     snakemake(wd, *command[2:], "results/dup/gcnv/fscore.txt", config=config)  # the helper gives --cores 2
     assert len(confidence.load_confidence(conf_file, 2 * n)) == 2 * n
     assert (wd / "results/dup/gcnv/pred_labels.meta").read_text() == "\n".join(map(str, pred)) + "\n"
+
+
+# --- exact duplicates: any number of copies of a photo is one cluster --------------------------------
+
+# Eight vertices, k = 3: 0..5 are the same photo six times; every copy's kNN lists the same three
+# "hub" copies 0, 1, 2 (3, 4, 5 are not in their own rows), and the hubs have the lower confidences.
+# 6 and 7 are another identity near 3.
+HUB_IDS = np.array([[0, 1, 2], [1, 0, 2], [2, 0, 1], [0, 1, 2], [0, 1, 2], [0, 1, 2], [6, 7, 3], [7, 6, 3]])
+HUB_DISTS = np.array([[0, 0, 0]] * 6 + [[0, .1, .5], [0, .1, .5]])
+HUB_CONF = np.array([.2, .3, .4, .9, .8, .7, .6, .5])
+
+
+def goes_up_the_order(peak, conf):
+    """Every link goes to a vertex above its source (so the links form a forest)."""
+    v = np.flatnonzero(peak >= 0)
+    return bool(confidence.higher(conf[peak[v]], peak[v], conf[v], v).all())
+
+
+def test_duplicate_copies_beyond_k_are_one_cluster_by_hand():
+    # the row-by-row rule: 0 -> 1, 1 -> 2, 2 has only lower copies, 3, 4, 5 see only lower hubs: four roots,
+    # the six copies in four clusters at any tau; 6 -> 3 (.9 > .6, similarity .5), 7 -> 6 (similarity .9)
+    peak, sim = confidence.peaks(HUB_IDS, HUB_DISTS, HUB_CONF)
+    assert peak.tolist() == [1, 2, -1, -1, -1, -1, 3, 6]
+    assert confidence.link_to_peaks(peak, sim, 0.5).tolist() == [0, 0, 0, 1, 2, 3, 1, 1]
+    assert confidence.link_to_peaks(peak, sim, 0.95).tolist() == [0, 0, 0, 1, 2, 3, 4, 5]
+    # joined: the group {0..5} is collapsed onto its top, 3 (.9), which keeps its own peak (none)
+    peak, sim = confidence.peaks_of_chunks([(0, HUB_IDS, HUB_DISTS)], HUB_CONF)
+    assert peak.tolist() == [3, 3, 3, -1, 3, 3, 3, 6]
+    np.testing.assert_array_equal(sim, np.array([1, 1, 1, -np.inf, 1, 1, .5, .9], np.float32))
+    assert goes_up_the_order(peak, HUB_CONF)
+    assert confidence.link_to_peaks(peak, sim, 0.5).tolist() == [0] * 8
+    assert confidence.link_to_peaks(peak, sim, 0.85).tolist() == [0, 0, 0, 0, 0, 0, 1, 1]
+    assert confidence.link_to_peaks(peak, sim, 1.0).tolist() == [0, 0, 0, 0, 0, 0, 1, 2]
+    # streamed in chunks that cut the group: the same links
+    chunks = [(0, HUB_IDS[:2], HUB_DISTS[:2]), (2, HUB_IDS[2:5], HUB_DISTS[2:5]), (5, HUB_IDS[5:], HUB_DISTS[5:])]
+    assert confidence.peaks_of_chunks(chunks, HUB_CONF)[0].tolist() == [3, 3, 3, -1, 3, 3, 3, 6]
+    # all copies equally confident: the top is the lowest index, 0 (the hubs' own links to 0 stay)
+    tied = np.array([.5] * 6 + [.6, .4])
+    peak, sim = confidence.peaks_of_chunks(chunks, tied)
+    assert peak.tolist() == [-1, 0, 0, 0, 0, 0, -1, 6] and goes_up_the_order(peak, tied)
+
+
+@pytest.mark.parametrize("tau", [0.5, 0.99, 1.0])
+def test_all_rows_identical_are_one_cluster(tau):
+    n, k = 50, 5
+    rng = np.random.default_rng(3)
+    # every row lists the same five copies 0..4 at distance 0, confidence rising with the index: the old
+    # rule links 0 -> 1 -> 2 -> 3 -> 4 and leaves 4 and all of 5..49 (only lower copies listed) as roots
+    ids, dists = np.tile(np.arange(k), (n, 1)), np.zeros((n, k), np.float32)
+    conf = np.arange(n, dtype=np.float32) / n
+    peak, sim = confidence.peaks(ids, dists, conf)
+    assert confidence.link_to_peaks(peak, sim, tau).max() + 1 == 46
+    assert confidence.cluster(ids, dists, conf, tau).tolist() == [0] * n
+    conf = rng.permutation(n).astype(np.float32) / n
+    assert confidence.cluster(ids, dists, conf, tau).tolist() == [0] * n
+    # the kNN of 50 identical unit rows as the workflow builds it (float32 distances near 0)
+    feats = np.tile(rng.standard_normal((1, 32)).astype(np.float32), (n, 1))
+    feats /= np.linalg.norm(feats, axis=1, keepdims=True)
+    ids, dists = knn_graph(feats, k)
+    assert confidence.cluster(ids, dists, conf, tau).tolist() == [0] * n
+    peak, _ = confidence.peaks_of_chunks([(0, ids, dists)], conf)
+    top = int(np.argmax(conf))
+    assert peak[top] == -1 and (np.delete(peak, top) == top).all()
+
+
+def reference_peak_clusters(ids, dists, conf, tau):
+    """The plain rule, one vertex at a time: link to the nearest kNN neighbour with (confidence, -index)
+    above its own, if the similarity is >= tau; clusters = components (numbered by first vertex)."""
+    n = len(ids)
+    parent = list(range(n))
+
+    def root(v):
+        while parent[v] != v:
+            v = parent[v]
+        return v
+    for v in range(n):
+        for u, d in zip(ids[v], dists[v]):
+            if u >= 0 and (conf[u], -u) > (conf[v], -v):
+                if 1.0 - d >= tau:
+                    parent[root(v)] = root(int(u))
+                break
+    labels, seen = [], {}
+    for v in range(n):
+        labels.append(seen.setdefault(root(v), len(seen)))
+    return labels
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_without_duplicates_the_labels_are_the_plain_rule(seed):
+    feats, _ = make_dataset(12, 12, dim=16, seed=seed)["test"]
+    ids, dists = knn_graph(feats, 8)
+    conf = np.random.default_rng(seed).random(len(feats)).astype(np.float32)
+    conf[::7] = conf[0]  # some exact ties in confidence too
+    assert (dists[:, 1:] > confidence.DUPLICATE_DISTANCE).all()  # no exact duplicates
+    chunks = [(s, ids[s:s + 13], dists[s:s + 13]) for s in range(0, len(ids), 13)]
+    peak, sim = confidence.peaks_of_chunks(chunks, conf)
+    ref_peak, ref_sim = confidence.peaks(ids, dists, conf)
+    np.testing.assert_array_equal(peak, ref_peak)
+    np.testing.assert_array_equal(sim, ref_sim.astype(np.float32))
+    for tau in (0.0, 0.5, 0.8, 0.95):
+        assert confidence.link_to_peaks(peak, sim, tau).tolist() == reference_peak_clusters(ids, dists, conf, tau)
+
+
+def test_duplicate_pairs_skip_self_and_missing():
+    ids = np.array([[5, 6, -1], [6, 5, 7]])
+    dists = np.array([[0, 1e-7, 0], [0, 2e-6, 0]])
+    src, dst = confidence.duplicate_pairs(ids, dists, row_offset=5)
+    assert src.tolist() == [5, 6] and dst.tolist() == [6, 7]
+    assert src.dtype == dst.dtype == np.int64
+
+
+def test_workflow_forty_copies_of_a_face_are_one_cluster(tmp_path):
+    """One test face imported 40 times among ~300 faces, k = 10 (group much larger than k): GCN-V puts
+    all 40 copies (and the face) in one cluster."""
+    from helpers import snakemake, workdir
+    (tmp_path / "wd").mkdir()
+    wd = workdir(tmp_path / "wd")
+    data = make_dataset(15, 8, dim=32, seed=8)
+    feats, labels = data["test"]
+    copies = 40
+    data["test"] = (np.concatenate([feats, np.repeat(feats[:1], copies, axis=0)]),
+                    np.concatenate([labels, np.repeat(labels[:1], copies)]))
+    splits = {}
+    for split, (f, lab) in data.items():
+        write_features(tmp_path / f"{split}.bin", f)
+        write_labels(tmp_path / f"{split}.meta", lab)
+        splits[split] = {"features": str(tmp_path / f"{split}.bin"), "labels": str(tmp_path / f"{split}.meta")}
+    config = {"knn": {"k": 10}, "method": "gcnv",
+              "methods": {"gcnv": {"nhid": 16, "tau_0": 0.5, "train": {"max_epochs": 3}}},
+              "datasets": {"dup": {"dim": 32, **splits}}}
+    snakemake(wd, "results/dup/gcnv/fscore.txt", config=config)
+    pred = np.loadtxt(wd / "results/dup/gcnv/pred_labels.meta", dtype=int)
+    n = len(feats)
+    assert 250 < n + copies < 400 and len(pred) == n + copies
+    assert len(set(pred[n:])) == 1 and pred[0] == pred[n] and pred.max() > 0
+
+
+def test_gcne_keeps_copies_beyond_k_in_one_cluster():
+    """GCN-E on the hub example: copies whose nearest candidate is no duplicate are joined too."""
+    peer, sim = gcne.links(gcne.GCNE(8, 4), np.eye(8, dtype=np.float32), HUB_IDS, HUB_DISTS.astype(np.float32),
+                           HUB_CONF, ignore_ratio=0.0)
+    labels = confidence.link_to_peaks(peer, sim, 0.5)
+    assert len(set(labels[:6].tolist())) == 1

@@ -10,12 +10,13 @@ import ltc.datasets
 import ltc.imports
 import ltc.io
 from ltc.datasets import KNN_FILE_TAG as FILE_TAG
-from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 
 def stop(sentence, detail=None):
-    """End the run before any job with one sentence (a bad config); ``detail`` goes to a file it names."""
+    """End the run before any job with one sentence saying what to set or ask for (a bad config, a target
+    the config cannot make); ``detail`` goes to a file it names. Input functions call it too: Snakemake
+    would wrap a WorkflowError raised there in its own report, with a traceback of the rule files."""
     if detail:
         path = os.path.join(".snakemake", "log", "config_error.txt")
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -92,18 +93,18 @@ def split_of(wildcards, which=None):
     which = which or wildcards.split
     spec = config["datasets"][wildcards.ds]
     if which == "train" and "scale_of" in spec:
-        raise WorkflowError(
+        stop(
             f"dataset '{wildcards.ds}' is a test scale of '{spec['scale_of']}' and learns from its train split: "
             f"its trained models and chosen thresholds are under results/{spec['scale_of']}/."
         )
     if which == "test" and which not in spec and "test_scales" in spec:
-        raise WorkflowError(
+        stop(
             f"dataset '{wildcards.ds}' has test scales instead of a test split: ask for "
             f"results/{wildcards.ds}/<scale>/... (scales: {', '.join(map(str, spec['test_scales']))}) "
             f"or for their table, results/{wildcards.ds}/scales.md."
         )
     if which not in spec:
-        raise WorkflowError(f"dataset '{wildcards.ds}' has no {which} split in the config: add {config_key(wildcards.ds)}.{which}.")
+        stop(f"dataset '{wildcards.ds}' has no {which} split in the config: add {config_key(wildcards.ds)}.{which}.")
     return ltc.datasets.split(config, wildcards.ds, which)
 
 
@@ -111,7 +112,7 @@ def existing_or_produced(path, ds, what):
     """``path`` if it exists or a rule makes it; otherwise stop with one sentence saying what to do."""
     if os.path.exists(path) or path in ltc.datasets.produced_files(config, ds):
         return path
-    raise WorkflowError(
+    stop(
         f"{what} file {path} of dataset '{ds}' does not exist and no download or generator in the config makes it: "
         f"put the file there or set its path under {config_key(ds)} in the config."
     )
@@ -128,7 +129,7 @@ def split_inputs(wildcards):
 def test_labels(wildcards):
     s = split_of(wildcards, "test")
     if not s.labels:
-        raise WorkflowError(
+        stop(
             f"dataset '{wildcards.ds}' has an unlabelled test split, so it has no scores: "
             f"ask for results/{wildcards.ds}/<method>/pred_labels.meta instead."
         )
@@ -140,7 +141,7 @@ def train_labels(wildcards):
     s = split_of(wildcards, "train")
     if not s.labels:
         ds = wildcards.ds
-        raise WorkflowError(
+        stop(
             f"dataset '{ds}' has an unlabelled train split, and training a model or choosing an 'auto' threshold "
             f"needs its labels: set {config_key(ds)}.train.labels to its label file, or give the method a number "
             f"for its threshold (and GCN-V/GCN-E a checkpoint or model_from)."
@@ -210,7 +211,7 @@ def precomputed_knn_source(wildcards, split, tag=None, k=None):
 def knn_import_source(wildcards):
     path = precomputed_knn_source(wildcards, wildcards.split, wildcards.tag, wildcards.k)
     if path is None:
-        raise WorkflowError(
+        stop(
             f"there is no precomputed kNN file {wildcards.tag}_k_{wildcards.k}.npz in "
             f"{split_of(wildcards).knn_dir} to import: ask for results/{wildcards.ds}/knn/{wildcards.split}/"
             f"{wildcards.tag}_k_{wildcards.k}.npz to build one."
@@ -259,13 +260,13 @@ def gcnv_model(wildcards):
         return gcnv["checkpoint"]
     if gcnv.get("model_from"):
         if gcnv["model_from"] not in config["datasets"]:
-            raise WorkflowError(
+            stop(
                 f"methods.gcnv.model_from of dataset '{wildcards.ds}' names '{gcnv['model_from']}', "
                 f"which is not a configured dataset: name one with a train split."
             )
         return f"results/{gcnv['model_from']}/gcnv/model.pt"
     if "train" not in config["datasets"][wildcards.ds]:
-        raise WorkflowError(
+        stop(
             f"dataset '{wildcards.ds}' has no train split to train GCN-V on: set methods.gcnv.checkpoint "
             f"(a trained model) or methods.gcnv.model_from (a dataset with a train split) for it."
         )
@@ -294,7 +295,7 @@ def gcne_model(wildcards):
     wildcards = learner(wildcards)
     source = gcne_settings(wildcards).get("model_from") or wildcards.ds
     if source not in config["datasets"] or "train" not in config["datasets"][source]:
-        raise WorkflowError(
+        stop(
             f"GCN-E for dataset '{wildcards.ds}' needs a dataset with a train split to learn from: "
             f"add a train split or set methods.gcne.model_from to such a dataset."
         )
@@ -320,7 +321,7 @@ def chosen_threshold(wildcards, method, name):
     source = method_settings(wildcards, method).get("model_from")
     if source:
         return f"results/{source}/{method}/threshold.json"
-    raise WorkflowError(
+    stop(
         f"dataset '{wildcards.ds}' has no labelled train split to choose {method}'s {name} on (it is 'auto'): "
         f"give it a number, {config_key(wildcards.ds)}.methods.{method}.{name}: <value>, or add a labelled train split."
     )

@@ -22,7 +22,7 @@ def true_count_labels(wc):
     """The test labels whose identity count is `n_clusters: auto`."""
     labels = split_of(wc, "test").labels
     if not labels:
-        raise WorkflowError(
+        stop(
             f"dataset '{wc.ds}' has an unlabelled test split, so methods.{wc.baseline}.n_clusters: auto "
             f"(the true identity count) is unknown: give methods.{wc.baseline}.n_clusters a number for it."
         )

@@ -74,13 +74,13 @@ def test_scales(wildcards):
     """The names of a dataset's test scales (datasets.<ds>.test_scales), in config order."""
     spec = config["datasets"][wildcards.ds]
     if "scale_of" in spec:
-        raise WorkflowError(
+        stop(
             f"dataset '{wildcards.ds}' is one test scale of '{spec['scale_of']}': the table of all its scales "
             f"is results/{spec['scale_of']}/scales.md."
         )
     scales = spec.get("test_scales")
     if not scales:
-        raise WorkflowError(
+        stop(
             f"dataset '{wildcards.ds}' has no test_scales, so it has no scale table: list its test sets "
             f"of growing size under {config_key(wildcards.ds)}.test_scales, or ask for results/{wildcards.ds}/all."
         )
