@@ -72,16 +72,20 @@ def spanning_forest(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray
     src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
     if not len(src):
         return src, dst, weight[:0]
-    order = np.argsort(-weight if largest else weight, kind="stable")  # order[r] = edge of rank r
-    rank = np.empty(len(order), dtype=np.float64)
-    rank[order] = np.arange(1, len(order) + 1)  # exact, positive (scipy takes 0 for "no edge")
-    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    key = lo * n + hi
-    first = np.lexsort((rank, key))  # one entry per pair, its best rank (a CSR matrix would add them)
-    first = first[np.r_[True, key[first][1:] != key[first][:-1]]]
-    graph = sparse.csr_matrix((rank[first], (lo[first], hi[first])), shape=(n, n))
+    w = np.asarray(weight, dtype=np.float64)
+    # positive weights in the same order (reversed for ``largest``): scipy takes 0 for "no edge"
+    cost = (w.max() + 1.0 - w) if largest else (w - w.min() + 1.0)
+    edge_id = np.arange(1, len(src) + 1, dtype=np.float64)  # exact: which given edge a forest edge is
+    graph = sparse.csr_matrix((cost, (src, dst)), shape=(n, n))
+    if graph.nnz != len(src):  # a pair given twice would have its weights added: keep its best only
+        key = np.minimum(src, dst) * n + np.maximum(src, dst)
+        first = np.lexsort((cost, key))
+        first = first[np.r_[True, key[first][1:] != key[first][:-1]]]
+        src, dst, weight, cost, edge_id = src[first], dst[first], weight[first], cost[first], edge_id[:len(first)]
+        graph = sparse.csr_matrix((cost, (src, dst)), shape=(n, n))
     tree = minimum_spanning_tree(graph).tocoo()
-    edges = order[tree.data.astype(np.int64) - 1]
+    ids = sparse.csr_matrix((edge_id, (src, dst)), shape=(n, n))
+    edges = np.asarray(ids[tree.row, tree.col]).ravel().astype(np.int64) - 1
     return src[edges], dst[edges], weight[edges]
 
 

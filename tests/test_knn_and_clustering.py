@@ -131,6 +131,10 @@ def test_spanning_forest_by_hand():
     s, d, fw = spanning_forest(6, src, dst, w, largest=True)
     assert sorted(zip(np.minimum(s, d).tolist(), np.maximum(s, d).tolist(), fw.tolist())) == [
         (0, 1, 9.0), (0, 3, 4.0), (2, 3, 3.0), (4, 5, 5.0)]
+    # the very same pair twice (0 -> 1 at 1 and at 9): a sparse matrix would add them; the best is kept
+    s, d, fw = spanning_forest(6, np.r_[src, 0], np.r_[dst, 1], np.r_[w, 9.0])
+    assert sorted(zip(np.minimum(s, d).tolist(), np.maximum(s, d).tolist(), fw.tolist())) == [
+        (0, 1, 1.0), (1, 2, 2.0), (2, 3, 3.0), (4, 5, 5.0)]
 
 
 def test_forest_cuts_give_the_components_of_all_links():
