@@ -33,9 +33,9 @@ from torch import nn
 from tqdm import tqdm
 
 from ltc import DataError
-from ltc.confidence import load_array
 from ltc.graph import SymmetricKnnGraph, symmetric_graph
-from ltc.io import CHUNK_ROWS, NpyRows, atomic_output, feature_shape, iter_features, rebuild_hint, workflow_made
+from ltc.io import (CHUNK_ROWS, NpyRows, atomic_output, feature_shape, iter_features, load_array, rebuild_hint,
+                    workflow_made)
 from ltc.knn import normalized
 
 log = logging.getLogger(__name__)
@@ -352,12 +352,10 @@ def load_checkpoint(path: str | Path, dim: int | None = None) -> GCNV:
 
 def load_hidden(path: str | Path, n: int, nhid: int | None = None) -> np.ndarray:
     """GCN-V hidden features (``n`` x nhid, float32) from ``infer_gcnv.py``'s ``.npy``, checked
-    (readable, shape, finite; :func:`ltc.confidence.load_array`) and L2-normalised; all-zero rows (a
+    (readable, shape, finite; :func:`ltc.io.load_array`) and L2-normalised; all-zero rows (a
     vertex no hidden unit responds to) stay zero instead of becoming NaN."""
     raw = load_array(path, "GCN-V hidden feature file", (n, nhid), mmap=True)
     x = np.empty(raw.shape, dtype=np.float32)
-    for start in range(0, n, CHUNK_ROWS):
-        x[start:start + CHUNK_ROWS] = raw[start:start + CHUNK_ROWS]
-    norm = np.linalg.norm(x, axis=1, keepdims=True)
-    np.divide(x, norm, out=x, where=norm > 0)
+    for start in range(0, n, CHUNK_ROWS):  # blocks of rows: the memory map is never copied in float64
+        x[start:start + CHUNK_ROWS] = normalized(raw[start:start + CHUNK_ROWS])
     return x

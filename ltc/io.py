@@ -619,6 +619,36 @@ def load_links(path: str | os.PathLike, n: int | None = None) -> tuple[np.ndarra
     return peer.astype(np.int64, copy=False), sim.astype(np.float32, copy=False)
 
 
+def check_finite(array: np.ndarray, what: str, path, chunk_rows: int = 65536) -> None:
+    """Raise :class:`DataError` naming ``what`` and ``path`` if ``array`` (read by blocks of rows, so
+    a memory map stays unread beside the check) holds NaN or infinity."""
+    bad = sum(int((~np.isfinite(array[s:s + chunk_rows])).sum()) for s in range(0, len(array), chunk_rows))
+    if bad:
+        raise DataError(f"{what} {path} holds {bad} NaN or infinite values: {rebuild_hint(path)}.")
+
+
+def load_array(path: str | Path, what: str, shape: tuple, *, mmap: bool = False) -> np.ndarray:
+    """A float ``.npy`` intermediate file, checked: readable (not truncated), of ``shape`` (``None``
+    entries match anything, e.g. ``(n, None)``), finite. ``what`` names the file in the error
+    ("GCN-V confidence file"); every failure is one :class:`DataError` sentence saying how to remake it.
+    With ``mmap`` the array is a read-only memory map (checked by blocks of rows)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what} {path} does not exist: {rebuild_hint(path)}.")
+    try:
+        array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise DataError(f"{what} {path} is truncated or corrupt ({err}): {rebuild_hint(path)}.") from None
+    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
+        raise DataError(f"{what} {path} does not hold a float array: {rebuild_hint(path)}.")
+    if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape)):
+        want = "(" + ", ".join("any" if w is None else str(w) for w in shape) + ")"
+        raise DataError(f"{what} {path} holds shape {array.shape}, not {want} for the {shape[0]} points of its "
+                        f"split (it was made from other data): {rebuild_hint(path)}.")
+    check_finite(array, what, path)
+    return array
+
+
 def save_array(path: str | os.PathLike, array: np.ndarray) -> None:
     """Save one array as ``.npy``, atomically (read it back with ``np.load(path, mmap_mode="r")``)."""
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
