@@ -192,7 +192,11 @@ def check_same_outputs(slurm_wd, local_wd):
     import torch
     ours, theirs = (torch.load(wd / "results/demo/gcnv/model.pt", weights_only=False)["state_dict"]
                     for wd in (slurm_wd, local_wd))
-    assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
+    # The same training, up to float rounding: MKL's GEMM is bitwise reproducible across processes only in
+    # its CNR mode, and CI once saw the two models differ in the last bits (same data, seed and threads).
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        torch.testing.assert_close(ours[key], theirs[key], rtol=1e-4, atol=1e-6, msg=key)
 
 
 def check_gpu_request(cluster, slurm_wd, env, tmp_path):
