@@ -3,6 +3,9 @@
 # link_clustering.smk keeps the links above tau and takes components.
 
 
+include: "method_gcne_common.smk"
+
+
 rule train_gcne:
     input:
         features="results/{ds}/gcnv/train/gcn_features.npy",

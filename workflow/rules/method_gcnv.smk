@@ -3,6 +3,9 @@
 # features); link_clustering.smk keeps the links above a threshold and takes components.
 
 
+include: "method_gcnv_common.smk"
+
+
 rule train_gcnv:
     input:
         features=lambda wc: split_of(wc, "train").features,
