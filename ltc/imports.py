@@ -22,15 +22,38 @@ def _module_file(root: Path, name: str) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path) -> set[str]:
-    """Dotted names of the ``ltc`` modules that a file's import statements may name (anywhere in it)."""
+def _package_of(path: Path, root: Path) -> list[str] | None:
+    """The dotted parts of the package a file under ``root`` belongs to: ``["ltc", "a"]`` for
+    ``ltc/a/b.py``, ``["ltc", "a", "b"]`` for ``ltc/a/b/__init__.py``; ``None`` for a file outside ``root``."""
+    try:
+        parts = path.resolve().relative_to(root.resolve()).with_suffix("").parts
+    except ValueError:
+        return None
+    return list(parts[:-1])
+
+
+def _from_module(node: ast.ImportFrom, package: list[str] | None) -> str | None:
+    """The absolute module an ``from X import ...`` names: ``X`` itself, or for a relative import
+    (``from . import a``, ``from ..b import c``) resolved against ``package``; ``None`` if it cannot be."""
+    if node.level == 0:
+        return node.module
+    if package is None or node.level > len(package):
+        return None  # a relative import in a script, or one above the top package: Python refuses it too
+    base = package[:len(package) - node.level + 1]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def _imported_modules(path: Path, root: Path) -> set[str]:
+    """Dotted names of the ``ltc`` modules that a file's import statements may name (anywhere in it),
+    relative imports (``from .costs import f``) resolved to absolute names."""
     names = set()
+    package = _package_of(path, root)
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)  # from ltc import io
+        elif isinstance(node, ast.ImportFrom) and (module := _from_module(node, package)):
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)  # from ltc import io
     return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}
 
 
@@ -46,7 +69,7 @@ def package_files(script: str, root: str) -> tuple[str, ...]:
     seen: set[Path] = set()
     todo = [Path(script)]
     while todo:
-        for name in _imported_modules(todo.pop()):
+        for name in _imported_modules(todo.pop(), root_path):
             parts = name.split(".")
             for depth in range(1, len(parts) + 1):  # the packages on the way, then the module
                 path = _module_file(root_path, ".".join(parts[:depth]))

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ltc.io import write_text
-from ltc.report import (COLUMNS, SHARED_NAME, colors, format_memory, format_time, pyplot, read_tsv,
-                        save_png, tsv_cell)
+from ltc.report.plots import colors, pyplot, save_png
+from ltc.report.rows import COLUMNS, SHARED_NAME
+from ltc.report.tables import format_memory, format_time, read_tsv, tsv_cell
 
 
 @dataclass

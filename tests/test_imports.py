@@ -35,6 +35,23 @@ def test_package_files_follow_imports_through_modules(tmp_path):
     assert got == ["ltc/__init__.py", "ltc/a/__init__.py", "ltc/a/b.py", "ltc/c.py", "ltc/d.py"]
 
 
+def test_package_files_follow_relative_imports(tmp_path):
+    """A package whose __init__ imports its submodules relatively (from .x, from . import y, from ..z)."""
+    pkg = tmp_path / "ltc"
+    (pkg / "r").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "r" / "__init__.py").write_text("from .costs import f\nfrom . import rows\n")
+    (pkg / "r" / "costs.py").write_text("from ..d import thing\n\ndef f():\n    return thing\n")
+    (pkg / "r" / "rows.py").write_text("from .. import e\n")
+    (pkg / "r" / "unused.py").write_text("")
+    (pkg / "d.py").write_text("thing = 1\n")
+    (pkg / "e.py").write_text("")
+    script = tmp_path / "s.py"
+    script.write_text("from ltc import r\n")
+    got = [Path(p).relative_to(tmp_path).as_posix() for p in package_files(str(script), str(tmp_path))]
+    assert got == ["ltc/__init__.py", "ltc/d.py", "ltc/e.py", "ltc/r/__init__.py", "ltc/r/costs.py", "ltc/r/rows.py"]
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_rule_inputs_hold_every_module_a_script_loads(script):
     proc = subprocess.run([sys.executable, "-c", LOADED, str(script)], capture_output=True, text=True, cwd=REPO)

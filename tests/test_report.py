@@ -1,7 +1,9 @@
-"""The comparison of methods (ltc/report.py, rule compare, target results/<ds>/all) and the HTML report."""
+"""The comparison of methods (ltc/report/, rule compare, target results/<ds>/all) and the HTML report."""
 import base64
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from ltc import report, thresholds
+from ltc import DataError, report, thresholds
 from ltc.io import write_json, write_labels
 from ltc.metrics import evaluate
 from helpers import REPO, TINY_GCNV, planned_jobs, snakemake, with_, workdir
@@ -127,6 +129,100 @@ def test_compare_writes_table_and_plots(tmp_path, benchmarks):
     assert report.read_sweep(tmp_path / "threshold.json")["name"] == "tau_0"
     report.plot_sweeps({}, ["knn_cc"], tmp_path / "none.png")  # no threshold chosen on train: a note
     assert (tmp_path / "none.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# --- explicit cost steps (--steps) -----------------------------------------------------------------
+
+STEPS_METHODS = ["knn_cc", "lgcn"]
+
+
+@pytest.fixture
+def lgcn(tmp_path):
+    """Benchmarks of lgcn, whose step files do not carry its name, beside knn_cc's; metrics and labels of both."""
+    d = tmp_path / "benchmarks"
+    bench(d, "pivots_test", (4, 300))
+    bench(d, "train_linkage", (2, 100), (3, 900))  # benchmarked twice: mean 2.5 s, largest 900 MB
+    bench(d, "select_threshold_lgcn", (8, 50))  # carries lgcn's name, but lgcn's steps are named: not counted
+    bench(d, "evaluate_lgcn", (100, 9999))  # scoring: never counted
+    bench(d, "cluster_knn_cc", (1, 50))
+    bench(d, "select_threshold_knn_cc", (2, 100))
+    bench(d, "knn_test_faiss_k_10", (5, 400))  # shared
+    gt = np.array([0, 0, 0, 1, 1, 2])
+    preds = {"knn_cc": gt.copy(), "lgcn": np.array([0, 0, 1, 2, 2, 3])}  # lgcn: 4 clusters, 2 singletons
+    for m, labels in preds.items():
+        write_labels(tmp_path / f"{m}.meta", labels)
+        write_json(tmp_path / f"{m}.json", evaluate(gt, labels))
+    write_labels(tmp_path / "gt.meta", gt)
+    return tmp_path
+
+
+def compare_lgcn(wd, out=None, **options):
+    return report.compare("toy", STEPS_METHODS, [wd / f"{m}.json" for m in STEPS_METHODS],
+                          [wd / f"{m}.meta" for m in STEPS_METHODS], wd / "gt.meta", wd / "benchmarks",
+                          STEPS_METHODS, shared=["knn_test_faiss_k_10"], out=out, **options)
+
+
+def test_named_steps_count_exactly_their_files(lgcn):
+    # by name, lgcn would own select_threshold_lgcn only (8 s, 50 MB)
+    by_name = {r.method: r for r in compare_lgcn(lgcn)}
+    assert (by_name["lgcn"].steps, by_name["lgcn"].wall_time_s, by_name["lgcn"].peak_rss_mb) == (
+        ["select_threshold_lgcn"], 8.0, 50.0)
+    rows = {r.method: r for r in compare_lgcn(lgcn, steps={"lgcn": ["pivots_test", "train_linkage"]})}
+    assert rows["lgcn"].steps == ["pivots_test", "train_linkage"]
+    assert (rows["lgcn"].wall_time_s, rows["lgcn"].peak_rss_mb) == (4 + 2.5, 900)
+    assert (rows["lgcn"].n_clusters, rows["lgcn"].n_singletons) == (4, 2)
+    assert rows["knn_cc"].steps == ["cluster_knn_cc", "select_threshold_knn_cc"]  # still by name
+    assert (rows["knn_cc"].wall_time_s, rows["knn_cc"].peak_rss_mb) == (1 + 2, 100)
+    assert (rows[report.SHARED_NAME].wall_time_s, rows[report.SHARED_NAME].peak_rss_mb) == (5, 400)
+    # globs; scoring and the shared kNN graph are left out even when a pattern names them
+    steps = report.method_steps(lgcn / "benchmarks", "lgcn", STEPS_METHODS, shared=["knn_test_faiss_k_10"],
+                                steps=["pivots_*", "train_linkage", "evaluate_*", "knn_test_faiss_k_10"])
+    assert [p.stem for p in steps] == ["pivots_test", "train_linkage"]
+
+
+def run_compare(wd, *options):
+    script = REPO / "workflow/scripts/compare.py"
+    return subprocess.run([sys.executable, str(script), "--dataset", "toy", "--gt", str(wd / "gt.meta"),
+                           "--methods", *STEPS_METHODS, "--metrics", *(str(wd / f"{m}.json") for m in STEPS_METHODS),
+                           "--pred", *(str(wd / f"{m}.meta") for m in STEPS_METHODS),
+                           "--benchmarks", str(wd / "benchmarks"), "--shared", "knn_test_faiss_k_10",
+                           "--tsv", str(wd / "out.tsv"), *options], capture_output=True, text=True)
+
+
+def test_compare_script_steps_option_gives_the_library_row(lgcn):
+    proc = run_compare(lgcn, "--steps", "lgcn=pivots_*,train_linkage")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = {r["method"]: r for r in report.read_tsv(lgcn / "out.tsv")}
+    assert table["lgcn"]["steps"] == "pivots_test,train_linkage"
+    assert (table["lgcn"]["wall_time_s"], table["lgcn"]["peak_rss_mb"]) == (6.5, 900)
+    assert table["knn_cc"]["steps"] == "cluster_knn_cc,select_threshold_knn_cc" and table["knn_cc"]["wall_time_s"] == 3
+    compare_lgcn(lgcn, out={"tsv": lgcn / "lib.tsv"}, steps={"lgcn": ["pivots_*", "train_linkage"]})
+    assert (lgcn / "out.tsv").read_text() == (lgcn / "lib.tsv").read_text()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"steps": {"gcnv": ["pivots_test"]}}, "--steps names the method 'gcnv', which is not compared"),
+    ({"needs": {"gcnv": ["pivots_test"]}}, "--needs names the method 'gcnv', which is not compared"),
+    ({"sweeps": {"gcnv": "threshold.json"}}, "--sweep names the method 'gcnv', which is not compared"),
+    ({"steps": {"lgcn": ["pivots_test", "train_linkgae"]}}, "benchmarks/train_linkgae.tsv matches the step"),
+    ({"steps": {"lgcn": []}}, "--steps gives the method 'lgcn' no benchmark file stems"),
+    ({"steps": {"lgcn": ["pivots_test"]}, "needs": {"lgcn": ["train_linkage"]}}, "given both --steps and --needs"),
+])
+def test_bad_step_options_stop_before_anything_is_written(lgcn, options, message):
+    with pytest.raises(DataError, match=re.escape(message)):
+        compare_lgcn(lgcn, out={"tsv": lgcn / "lib.tsv"}, **options)
+    assert not (lgcn / "lib.tsv").exists()
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--steps", "lgcn=pivots_test", "lgcn=train_linkage"], "--steps gives the method 'lgcn' twice"),
+    (["--steps", "lgcn=nope_*"], "No benchmark file"),
+    (["--metrics", "x.json"], "Give one metrics file (--metrics, 1 given)"),
+])
+def test_compare_script_bad_options_one_sentence(lgcn, options, message):
+    proc = run_compare(lgcn, *options)
+    assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (lgcn / "out.tsv").exists()
 
 
 # --- the workflow: results/<ds>/all and the Snakemake report ---------------------------------------

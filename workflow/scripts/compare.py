@@ -2,13 +2,15 @@
 """Compare clustering methods on one dataset: a table (TSV, Markdown, HTML) and three plots.
 
 One row per method (scores, #clusters, #singletons, wall time and peak memory from the Snakemake
-benchmark files of its steps) plus a row for the shared kNN graph; see ltc/report.py for which
-benchmark files count toward a method. By hand, e.g.:
+benchmark files of its steps) plus a row for the shared kNN graph; see ltc/report/costs.py for which
+benchmark files count toward a method (found by name, or named with --steps). By hand, e.g.:
 
   python workflow/scripts/compare.py --dataset demo --gt data/labels/demo_test.meta \\
       --methods knn_cc gcnv --metrics results/demo/{knn_cc,gcnv}/metrics.json \\
       --pred results/demo/{knn_cc,gcnv}/pred_labels.meta --benchmarks results/demo/benchmarks \\
       --sweep gcnv=results/demo/gcnv/threshold.json --tsv comparison.tsv --md comparison.md
+
+  (add e.g. --steps lgcn=pivots_test,train_linkage to count exactly those benchmark files for lgcn)
 """
 import sys
 from pathlib import Path
@@ -24,21 +26,29 @@ log = logging.getLogger("ltc.compare")
 
 
 def pairs(values, what):
-    """['a=x', 'b=y'] -> {'a': 'x', 'b': 'y'}."""
+    """['a=x', 'b=y'] -> {'a': 'x', 'b': 'y'}; a method given twice is an error (not the last one wins)."""
     out = {}
     for value in values or []:
         key, sep, rest = value.partition("=")
         if not sep or not key:
             raise DataError(f"{what} '{value}' is not METHOD=VALUE: write the method name, '=' and the value.")
+        if key in out:
+            raise DataError(f"{what} gives the method '{key}' twice ('{key}={out[key]}' and '{value}'): "
+                            f"give it once, with every value in it.")
         out[key] = rest
     return out
 
 
+def globs(values, what):
+    """['a=x,y', 'b=z'] -> {'a': ['x', 'y'], 'b': ['z']} (METHOD=GLOB[,GLOB] options)."""
+    return {m: [p for p in v.split(",") if p] for m, v in pairs(values, what).items()}
+
+
 def main(args):
-    needs = {m: [p for p in v.split(",") if p] for m, v in pairs(args.needs, "--needs").items()}
+    needs, steps = globs(args.needs, "--needs"), globs(args.steps, "--steps")
     out = {k: getattr(args, k) for k in ("tsv", "md", "html", "scores", "sizes", "sweeps") if getattr(args, k)}
     rows = report.compare(args.dataset, args.methods, args.metrics, args.pred, args.gt, args.benchmarks,
-                          args.all_methods or args.methods, needs=needs, shared=args.shared or (),
+                          args.all_methods or args.methods, needs=needs, steps=steps, shared=args.shared or (),
                           sweeps=pairs(args.sweep, "--sweep"), out=out)
     for row in rows:
         log.info("%s: %s; time %s, peak memory %s MB; steps %s", row.method,
@@ -60,6 +70,9 @@ if __name__ == "__main__":
                    "benchmark file belongs to; default: --methods)")
     p.add_argument("--needs", nargs="*", metavar="METHOD=GLOB[,GLOB]",
                    help="benchmark file stems (globs) of other stages a method needs, counted toward it")
+    p.add_argument("--steps", nargs="*", metavar="METHOD=GLOB[,GLOB]",
+                   help="benchmark file stems (globs) of all of a method's steps: exactly these count toward it "
+                   "(no matching by name, no --needs); methods not given here are matched by name")
     p.add_argument("--shared", nargs="*", metavar="GLOB",
                    help="benchmark file stems (globs) of the shared kNN graph (a row of their own)")
     p.add_argument("--sweep", nargs="*", metavar="METHOD=threshold.json", help="threshold sweeps to plot")
