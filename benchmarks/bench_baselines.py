@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Time and peak memory of every baseline (ltc.methods.baselines) on synthetic MS1M-like data (not a
+"""Time and peak memory of every baseline (ltc.methods.registry) on synthetic MS1M-like data (not a
 test: run it by hand; output in benchmarks/out/baselines/).
 
     python benchmarks/bench_baselines.py                                # 25K, 50K, 100K; every method
@@ -29,7 +29,10 @@ sys.path.insert(0, str(REPO))
 
 from ltc import DataError  # noqa: E402
 from ltc.io import load_knn, read_features, read_labels, save_knn, write_features, write_labels  # noqa: E402
-from ltc.methods.baselines import BASELINES, needs, run  # noqa: E402
+from ltc.methods import registry  # noqa: E402
+from ltc.methods.registry import run  # noqa: E402
+
+BASELINES = registry.methods("baseline")
 
 OUT = REPO / "benchmarks" / "out" / "baselines"
 K = 80
@@ -71,7 +74,7 @@ def worker(method: str, folder: Path, settings: dict, threads: int) -> None:
     from ltc.metrics import evaluate
 
     gt = read_labels(folder / "labels.meta")
-    use_knn, use_features = needs(method, settings)
+    use_knn, use_features = BASELINES[method].needs(BASELINES[method].settings(settings))
     ids = dists = feats = None
     if use_knn:
         ids, dists = load_knn(folder / f"faiss_k_{K}.npz")

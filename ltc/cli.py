@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import logging
 import os
@@ -72,3 +73,15 @@ def run(main: Callable[[argparse.Namespace], None], args: argparse.Namespace) ->
         log.debug("storage error", exc_info=True)
         log.error("%s", message)
         sys.exit(1)
+
+
+def setting_option(parser: argparse.ArgumentParser, flag: str, params, path: str, **kwargs) -> None:
+    """Add option ``flag`` for the method setting at ``path`` (``"nhid"``, ``"train.lr"``) of ``params``
+    (a method's ``Params`` instance, :mod:`ltc.methods.registry`): its default and help are that
+    setting's, said once there, never again in a script."""
+    value, field = params, None
+    for name in path.split("."):
+        field = next(f for f in dataclasses.fields(value) if f.name == name)
+        value = getattr(value, name)
+    parser.add_argument(flag, type=type(value), default=value, help=f"{field.metadata['doc']} (default {value})",
+                        **kwargs)

@@ -36,7 +36,11 @@ from ltc import DataError
 from ltc.graph import SymmetricKnnGraph, symmetric_graph
 from ltc.io import (CHUNK_ROWS, NpyRows, atomic_output, feature_shape, iter_features, load_array, rebuild_hint,
                     workflow_made)
-from ltc.knn import normalized
+from ltc.rows import normalized, unit_rows
+from ltc.methods.gcnv import Params
+
+DEFAULTS = Params()  # the settings' one default (ltc.methods.gcnv); TRAIN: those of its training
+TRAIN = DEFAULTS.train
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +100,7 @@ class GraphConv(nn.Module):
 class GCNV(nn.Module):
     """GCN-V: returns (confidence (N,), hidden features (N, nhid)) from ``[X, A X]``."""
 
-    def __init__(self, dim: int, nhid: int = 512):
+    def __init__(self, dim: int, nhid: int = DEFAULTS.nhid):
         super().__init__()
         self.conv1 = GraphConv(dim, nhid)
         self.classifier = nn.Sequential(nn.Linear(nhid, nhid), nn.PReLU(nhid), nn.Linear(nhid, 1))
@@ -133,9 +137,10 @@ def device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *, nhid: int = 512, lr: float = 1e-3, weight_decay: float = 1e-5,
-          batch_size: int = 4096, max_epochs: int = 50, patience: int = 3, val_fraction: float = 0.1,
-          seed: int = 0, device_name: str = "auto") -> tuple[GCNV, list[dict]]:
+def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *, nhid: int = DEFAULTS.nhid, lr: float = TRAIN.lr,
+          weight_decay: float = TRAIN.weight_decay, batch_size: int = TRAIN.batch_size,
+          max_epochs: int = TRAIN.max_epochs, patience: int = TRAIN.patience, val_fraction: float = TRAIN.val_fraction,
+          seed: int = TRAIN.seed, device_name: str = TRAIN.device) -> tuple[GCNV, list[dict]]:
     """Fit GCN-V on rows of ``z`` = [X, A X] (N x 2D) against ``target`` (N,), by mini-batch Adam.
 
     A seeded ``val_fraction`` of the ``groups`` (identity labels; rows when None) is held out, so the
@@ -221,7 +226,7 @@ def mse(model: GCNV, z: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, batch
 
 @torch.no_grad()
 def predict(model: GCNV, z: np.ndarray, batch_size: int = 65536,
-            device_name: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+            device_name: str = TRAIN.device) -> tuple[np.ndarray, np.ndarray]:
     """(confidence (N,) float32, hidden features (N, nhid) float32) for rows of ``z`` = [X, A X]."""
     dev = device(device_name)
     model = model.to(dev).eval()
@@ -247,7 +252,7 @@ def check_outputs(conf: np.ndarray, hidden: np.ndarray, start: int) -> None:
 
 @torch.no_grad()
 def predict_graph(model: GCNV, x: np.ndarray, graph: SymmetricKnnGraph, hidden_out: NpyRows | None = None,
-                  batch_size: int = CHUNK_ROWS, device_name: str = "auto") -> np.ndarray:
+                  batch_size: int = CHUNK_ROWS, device_name: str = TRAIN.device) -> np.ndarray:
     """Confidence (N,) float32 of every vertex, as ``predict(model, gcn_input(feats, A))[0]`` with ``A``
     the row-normalised ``graph``, without ``A`` or ``[X, A X]`` whole: for each block of
     ``batch_size`` rows, those rows of ``A`` and of ``A X``, then the model. ``x``: the L2-normalised
@@ -354,8 +359,4 @@ def load_hidden(path: str | Path, n: int, nhid: int | None = None) -> np.ndarray
     """GCN-V hidden features (``n`` x nhid, float32) from ``infer_gcnv.py``'s ``.npy``, checked
     (readable, shape, finite; :func:`ltc.io.load_array`) and L2-normalised; all-zero rows (a
     vertex no hidden unit responds to) stay zero instead of becoming NaN."""
-    raw = load_array(path, "GCN-V hidden feature file", (n, nhid), mmap=True)
-    x = np.empty(raw.shape, dtype=np.float32)
-    for start in range(0, n, CHUNK_ROWS):  # blocks of rows: the memory map is never copied in float64
-        x[start:start + CHUNK_ROWS] = normalized(raw[start:start + CHUNK_ROWS])
-    return x
+    return unit_rows(load_array(path, "GCN-V hidden feature file", (n, nhid), mmap=True))

@@ -33,6 +33,10 @@ from ltc.confidence import DUPLICATE_DISTANCE, duplicate_pairs, higher, join_dup
 from ltc.gcn import (EarlyStopping, GraphConv, checkpoint_error, check_converging, held_out_groups, load_state,
                      read_checkpoint)
 from ltc.graph import symmetric_graph
+from ltc.methods.gcne import Params
+
+DEFAULTS = Params()  # the settings' one default (ltc.methods.gcne); TRAIN: those of its training
+TRAIN = DEFAULTS.train
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +102,7 @@ class DenseGraphConv(GraphConv):
 class GCNE(nn.Module):
     """GCN-E: four graph convolutions, then Linear -> PReLU -> Linear(2): per-candidate logits."""
 
-    def __init__(self, dim: int, nhid: int = 512):
+    def __init__(self, dim: int, nhid: int = DEFAULTS.nhid):
         super().__init__()
         half = nhid // 2
         self.conv1 = DenseGraphConv(dim, nhid)
@@ -120,9 +124,10 @@ def _batches(vertices: np.ndarray, batch_size: int, rng: np.random.Generator | N
 
 
 def train(feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.ndarray, labels: np.ndarray, *,
-          th_sim: float = 0.0, ignore_ratio: float = 0.7, nhid: int = 512, lr: float = 1e-3,
-          weight_decay: float = 1e-5, batch_size: int = 64, max_epochs: int = 20, patience: int = 2,
-          val_fraction: float = 0.1, seed: int = 0) -> tuple[GCNE, list[dict]]:
+          th_sim: float = DEFAULTS.th_sim, ignore_ratio: float = DEFAULTS.ignore_ratio.train,
+          nhid: int = DEFAULTS.nhid, lr: float = TRAIN.lr, weight_decay: float = TRAIN.weight_decay,
+          batch_size: int = TRAIN.batch_size, max_epochs: int = TRAIN.max_epochs, patience: int = TRAIN.patience,
+          val_fraction: float = TRAIN.val_fraction, seed: int = TRAIN.seed) -> tuple[GCNE, list[dict]]:
     """Fit GCN-E on a labelled split (feats: GCN-V hidden features, unit rows; kNN on them; GCN-V
     confidences). Cross-entropy of "same identity as the centre" over every candidate; early stopping
     on held-out identities (as :func:`ltc.gcn.held_out_groups` picks them: none when the subgraphs'
@@ -185,7 +190,7 @@ def train(feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.
 
 @torch.no_grad()
 def links(model: GCNE, feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, confidence: np.ndarray, *,
-          th_sim: float = 0.0, ignore_ratio: float = 0.8, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+          th_sim: float = DEFAULTS.th_sim, ignore_ratio: float = DEFAULTS.ignore_ratio.test, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Each vertex's chosen peer (-1 if it has no candidate) and their similarity: its nearest candidate,
     or, for GCN-E vertices, the candidate GCN-E finds most connected. A vertex whose nearest candidate
     is an exact duplicate of it (distance <= :data:`DUPLICATE_DISTANCE`) links to that one, so the

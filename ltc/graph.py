@@ -8,6 +8,7 @@ edges, so no stage needs the kNN arrays and the whole symmetric graph at once.
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 
@@ -16,6 +17,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from ltc.io import CHUNK_ROWS, iter_knn, knn_shape
+
+log = logging.getLogger(__name__)
 
 
 def knn_edges(ids: np.ndarray, dists: np.ndarray, min_similarity: float,

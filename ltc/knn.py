@@ -41,19 +41,11 @@ from tqdm import tqdm
 from ltc import DataError
 from ltc.datasets import KNN_FILE_TAG
 from ltc.io import atomic_output
+from ltc.rows import normalized
 
 log = logging.getLogger(__name__)
 
 METHODS = tuple(KNN_FILE_TAG)
-
-
-def normalized(rows: np.ndarray) -> np.ndarray:
-    """Float32 copy of ``rows`` with unit L2 norm; an all-zero row stays zero (similarity 0 to all),
-    instead of becoming NaN and spreading into other rows' neighbour lists."""
-    rows = np.array(rows, dtype=np.float32)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    rows /= np.where(norms > 0, norms, 1)
-    return rows
 
 
 def auto_nlist(n: int) -> int:

@@ -18,19 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from ltc import DataError
-from ltc.io import atomic_output, write_json
+from ltc.io import atomic_output, rebuild_hint, write_json
+from ltc.methods import registry
 from ltc.metrics import contingency, pairwise
 
 log = logging.getLogger(__name__)
 
 LOW_FSCORE = 0.05  # a best train pairwise F below this is no real choice: warn
 
-# The original projects' published MS1M value of each threshold, as the example in a refusal.
-EXAMPLES = {
-    "methods.knn_cc.threshold": 0.7, "methods.fast_hac.distance": 0.72, "methods.dbscan.eps": 0.7,
-    "methods.knn_dbscan.eps": 0.25, "methods.aro.th_sim": 0.0, "methods.chinese_whispers.th_sim": 0.6,
-    "methods.infomap.min_sim": 0.58, "methods.gcnv.tau_0": 0.65, "methods.gcnv.tau": 0.8, "methods.gcne.tau": 0.8,
-}
 
 
 def candidates(similarities: np.ndarray, n: int = 101) -> np.ndarray:
@@ -73,7 +68,7 @@ def best_of(table: list[dict]) -> float | None:
 
 
 def _fix(setting: str) -> str:
-    example = EXAMPLES.get(setting)
+    example = registry.example(setting)  # the threshold's example value, quoted in a refusal
     return f"give {setting} a number instead of auto" + (f" (e.g. {setting}: {example})" if example is not None else "")
 
 
@@ -183,10 +178,29 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
 
 
 def read_choice(path: str | Path, name: str) -> float:
-    """The threshold ``name`` chosen by :func:`choose` and saved in ``path``."""
-    return float(json.loads(Path(path).read_text())[name])
+    """The threshold ``name`` chosen by :func:`choose` and saved in ``path`` (its ``name`` entry must
+    be ``name``). Raises :class:`DataError` for a file that is missing, unreadable or chooses another
+    setting."""
+    path = Path(path)
+    try:
+        saved = json.loads(path.read_text())
+        value = float(saved[name])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DataError(f"Threshold file {path} holds no chosen {name} ({type(err).__name__}): "
+                        f"{rebuild_hint(path)}.") from None
+    if saved.get("name", name) != name:
+        raise DataError(f"Threshold file {path} chooses {saved['name']}, not {name}: {rebuild_hint(path)}.")
+    return value
 
 
-def given(value: str, name: str) -> float:
-    """A threshold given on a command line: a number, or a threshold.json saved by :func:`choose`."""
-    return read_choice(value, name) if value.endswith(".json") else float(value)
+def add_options(parser) -> None:
+    """The two ways a script is given its method's threshold: ``--threshold-value`` (a number from the
+    config) or ``--threshold-file`` (a threshold.json that :func:`choose` wrote); exactly one."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--threshold-value", type=float, help="the threshold, a number")
+    group.add_argument("--threshold-file", help="threshold.json choosing it on a labelled split")
+
+
+def from_args(args, name: str) -> float:
+    """The threshold setting ``name`` given by :func:`add_options`' options."""
+    return read_choice(args.threshold_file, name) if args.threshold_file else float(args.threshold_value)

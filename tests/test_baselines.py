@@ -11,7 +11,7 @@ from ltc import DataError
 from ltc.io import read_labels, save_knn
 from ltc.methods import (aro, chinese_whispers, dbscan, fast_hac, hdbscan, infomap, kmeans, knn_dbscan, meanshift,
                          mini_batch_kmeans, spectral)
-from ltc.methods.baselines import BASELINES, sweeper
+from ltc.methods.registry import methods, sweeper
 from ltc.methods.common import check_size, renumber, undirected_edges
 from ltc import thresholds
 from helpers import REPO, TINY, planned_jobs, snakemake, with_, workdir
@@ -257,9 +257,10 @@ def test_every_baseline_with_a_threshold_has_a_sweeper():
     x = on_circle([0, 30, 65, 150, 180])
     ids, dists = exact_knn(x)
     settings = {"min_samples": 1, "iters": 5, "k": 5, "linkage": "single"}
-    for name, spec in BASELINES.items():
+    for name, spec in methods("baseline").items():
         if spec.threshold:
-            cluster_at, values = sweeper(name, settings, ids=ids, dists=dists, feats=x)
+            own = {key: value for key, value in settings.items() if hasattr(spec.settings(), key)}  # unknown keys are refused
+            cluster_at, values = sweeper(name, own, ids=ids, dists=dists, feats=x)
             assert len(values) and len(cluster_at(float(np.median(values)))) == 5, name
 
 

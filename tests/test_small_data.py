@@ -17,7 +17,7 @@ import yaml
 from ltc import DataError, thresholds
 from ltc.io import save_knn, write_labels
 from ltc.methods import hdbscan, infomap, knn_cc, spectral
-from ltc.methods.baselines import BASELINES, run, sweeper
+from ltc.methods.registry import example, get, run, sweeper
 from ltc.metrics import bcubed, contingency, pairwise
 from helpers import REPO, snakemake, workdir
 
@@ -33,13 +33,13 @@ def base(method: str) -> str:
 
 def settings(method: str, n_clusters: int) -> dict:
     """The config's defaults for ``method``, an ``auto`` threshold as the original's published value
-    (:data:`ltc.thresholds.EXAMPLES`), n_clusters given."""
+    (the threshold setting's ``example``, ltc.methods.registry), n_clusters given."""
     s = dict(DEFAULTS[base(method)])
     if method == "fast_hac_average":
         s["linkage"] = "average"
     key = threshold_key(method)
     if key and s.get(key) == "auto":
-        s[key] = thresholds.EXAMPLES[f"methods.{base(method)}.{key}"]
+        s[key] = example(f"methods.{base(method)}.{key}")
     if "n_clusters" in s:
         s["n_clusters"] = n_clusters
     return s
@@ -85,7 +85,7 @@ def sweep_of(method: str, s: dict, ids, dists, x):
 
 
 def threshold_key(method: str) -> str | None:
-    return "threshold" if method == "knn_cc" else BASELINES[base(method)].threshold
+    return get(base(method)).threshold_name()
 
 
 def assert_labels(labels: np.ndarray, n: int) -> None:
@@ -358,7 +358,7 @@ def test_links_script_names_the_method_of_its_folder(tmp_path):
     write_labels(tmp_path / "l.meta", np.arange(4))
     (tmp_path / "gcne").mkdir()
     out = subprocess.run([sys.executable, str(REPO / "workflow/scripts/select_threshold_links.py"), "--links",
-                          str(tmp_path / "links.npz"), "--labels", str(tmp_path / "l.meta"), "--name", "tau",
+                          str(tmp_path / "links.npz"), "--labels", str(tmp_path / "l.meta"),
                           "--out", str(tmp_path / "gcne/threshold.json"), "--plot", str(tmp_path / "gcne/t.png")],
                          capture_output=True, text=True)
     assert out.returncode == 1 and "methods.gcne.tau: 0.8" in out.stderr and "Traceback" not in out.stderr

@@ -142,7 +142,7 @@ def test_gcne_runs_on_gcnv_features(demo):
                    datasets__demo__methods__gcne__nhid=8)
     snakemake(demo, "results/demo/gcne/fscore.txt", config=config)
     assert json.loads((demo / "results/demo/gcne/metrics.json").read_text())["method"] == "gcne"
-    assert (demo / "results/demo/gcnv/train/gcn_faiss_k_12.npz").exists()
+    assert (demo / "results/demo/knn_gcn_features/train/faiss_k_12.npz").exists()
     assert planned_jobs(demo, with_(config, datasets__demo__methods__gcne__tau=0.7),
                         "results/demo/gcne/fscore.txt") == {"cluster_links": 1, "evaluate": 1}
 

@@ -1,6 +1,5 @@
-"""Training-free clustering methods: each module exposes ``cluster(...) -> labels`` (one int per
-point) and is driven by a rule file ``workflow/rules/method_<name>.smk``. The learned methods
-live in ``ltc.gcn`` / ``ltc.confidence`` (GCN-V) and ``ltc.gcne`` (GCN-E).
+"""The clustering methods. Each module ``ltc/methods/<name>.py`` states one method's contract once (its
+``Params`` and ``METHOD``; :mod:`ltc.methods.registry` says what the contract is and lists the methods):
 
 * ``knn_cc``: kNN threshold + connected components (``method_knn_cc.smk``);
 * the original learn-to-cluster baselines and Infomap (``method_baselines.smk``, one generic rule;

@@ -19,6 +19,7 @@ O(N K^2) time, O(N K) memory.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import logging
 from collections.abc import Callable
 
@@ -26,6 +27,14 @@ import numpy as np
 from scipy import sparse
 
 from ltc.graph import components
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of aro (config ``methods.aro``)."""
+    th_sim: float | str = setting("auto", "mutual kNN pairs with rank-order distance <= 1 - th_sim are linked "
+                                          "(original: 0); 'auto': chosen on the labelled train split", example=0.0)
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +122,12 @@ def sweeper(ids: np.ndarray) -> tuple[Callable[[float], np.ndarray], np.ndarray]
     return labels, score
 
 
-def cluster(ids: np.ndarray, th_sim: float = 0.0) -> np.ndarray:
+def cluster(ids: np.ndarray, th_sim: float) -> np.ndarray:
     """Labels (int64, N) of approximate rank-order clustering of the kNN lists ``ids`` (N x K,
     sorted, itself first): pairs with rank-order distance <= 1 - ``th_sim`` are linked."""
     return sweeper(ids)[0](th_sim)
+
+
+METHOD = Method(
+    "aro", Params, "approximate rank-order clustering of the kNN lists", reads=frozenset({"knn"}), threshold="th_sim",
+    sweeper=lambda p, d: sweeper(d.ids))

@@ -12,12 +12,23 @@ points swapping classes forever). Points without links stay alone.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from collections.abc import Callable
 
 import numpy as np
 from scipy import sparse
 
 from ltc.methods.common import both_ways, renumber, undirected_edges
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of chinese_whispers (config ``methods.chinese_whispers``)."""
+    th_sim: float | str = setting("auto", "kNN links with cosine >= th_sim are kept; 'auto': chosen on the labelled "
+                                          "train split", example=0.6)
+    iters: int = setting(20, "label-propagation rounds")
+    seed: int = setting(0, "seed of the order in which points take their neighbours' class")
 
 
 def best_class(n: int, src: np.ndarray, cls: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +60,7 @@ def whisper(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, iters:
     return renumber(labels)
 
 
-def sweeper(ids: np.ndarray, dists: np.ndarray, iters: int = 20, seed: int = 0
+def sweeper(ids: np.ndarray, dists: np.ndarray, iters: int = Params.iters, seed: int = Params.seed
             ) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
     """(th_sim -> labels, similarity of every link) over one edge list."""
     src, dst, d = both_ways(*undirected_edges(ids, dists))
@@ -63,7 +74,12 @@ def sweeper(ids: np.ndarray, dists: np.ndarray, iters: int = 20, seed: int = 0
     return cluster_at, sim[: len(sim) // 2]
 
 
-def cluster(ids: np.ndarray, dists: np.ndarray, th_sim: float = 0.6, iters: int = 20, seed: int = 0) -> np.ndarray:
+def cluster(ids: np.ndarray, dists: np.ndarray, th_sim: float, iters: int = Params.iters, seed: int = Params.seed) -> np.ndarray:
     """Labels (int64, N) of Chinese Whispers on the kNN graph (``ids``, ``dists``: N x K,
     dists = 1 - cosine) with links of similarity >= ``th_sim``."""
     return sweeper(ids, dists, iters, seed)[0](th_sim)
+
+
+METHOD = Method(
+    "chinese_whispers", Params, "Chinese Whispers label propagation on the kNN graph", reads=frozenset({"knn"}),
+    threshold="th_sim", sweeper=lambda p, d: sweeper(d.ids, d.dists, p.iters, p.seed))

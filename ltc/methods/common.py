@@ -14,6 +14,7 @@ from scipy import sparse
 
 from ltc import DataError
 from ltc.graph import renumber  # noqa: F401  (the methods' label numbering)
+from ltc.rows import unit_rows  # noqa: F401  (the methods' unit features)
 
 
 def check_size(method: str, n: int, max_points: int | None, instead: str) -> None:
@@ -39,17 +40,6 @@ def check_n_clusters(method: str, n_clusters: int, n: int) -> None:
 def euclidean_of_cosine_distance(dists: np.ndarray) -> np.ndarray:
     """Euclidean distance between unit vectors whose cosine distance (1 - cos) is ``dists``."""
     return np.sqrt(np.maximum(2.0 * np.asarray(dists, dtype=np.float64), 0.0))
-
-
-def unit_rows(feats: np.ndarray, batch: int = 65536) -> np.ndarray:
-    """Float32 copy of the N x D features with unit L2 norm (the original project normalises too), in
-    batches so a memory-mapped file is never copied in float64."""
-    out = np.empty(feats.shape, dtype=np.float32)
-    for start in range(0, len(feats), batch):
-        rows = np.asarray(feats[start:start + batch], dtype=np.float32)
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        out[start:start + batch] = rows / np.where(norms > 0, norms, 1)
-    return out
 
 
 def undirected_edges(ids: np.ndarray, dists: np.ndarray,

@@ -15,12 +15,25 @@ baseline (``FastHAC (dist=0.72, single)``: fastcluster on the unit-norm features
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from collections.abc import Callable
 
 import numpy as np
 
 from ltc.graph import components, spanning_forest
 from ltc.methods.common import check_size, euclidean_of_cosine_distance, renumber, undirected_edges, unit_rows
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of fast_hac (config ``methods.fast_hac``)."""
+    distance: float | str = setting("auto", "Euclidean distance between unit features at which the tree is cut "
+                                            "(MS1M: 0.72 = cosine 0.7408); 'auto': chosen on the labelled train split",
+                                    example=0.72)
+    linkage: str = setting("single", "single (on the kNN graph) or average (exact, on all pairs of features)")
+    max_points: int | None = setting(20000, "average linkage only (it holds all N^2/2 distances): larger inputs "
+                                            "are refused up front (null: no limit)")
 
 LINKAGES = ("single", "average")
 
@@ -70,3 +83,9 @@ def sweeper(*, linkage: str = "single", ids=None, dists=None, feats=None, max_po
     if linkage == "average":
         return average_linkage_sweeper(feats, max_points)
     raise ValueError(f"unknown linkage {linkage!r}: choose one of {', '.join(LINKAGES)}")
+
+
+METHOD = Method(
+    "fast_hac", Params, "hierarchical agglomerative clustering cut at a distance",
+    reads=lambda p, sweep: frozenset({"features"} if p.linkage == "average" else {"knn"}), threshold="distance",
+    sweeper=lambda p, d: sweeper(linkage=p.linkage, ids=d.ids, dists=d.dists, feats=d.feats, max_points=p.max_points))

@@ -10,6 +10,7 @@ longer than any real one, so they never merge into one cluster. Noise points get
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import logging
 
 import numpy as np
@@ -18,6 +19,15 @@ from scipy.sparse.csgraph import connected_components
 
 from ltc import DataError
 from ltc.methods.common import check_size, distance_graph, renumber
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of hdbscan (config ``methods.hdbscan``)."""
+    min_cluster_size: int = setting(10, "smallest cluster; smaller groups are noise (singletons)")
+    min_samples: int | None = setting(None, "neighbours that define a core distance (null: min_cluster_size)")
+    max_points: int | None = setting(None, "larger inputs are refused up front with one sentence (null: no limit)")
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +44,7 @@ def connected(graph: sparse.csr_matrix, link_length: float) -> sparse.csr_matrix
     return (graph + extra).tocsr()
 
 
-def cluster(ids: np.ndarray, dists: np.ndarray, min_cluster_size: int = 10, min_samples: int | None = None,
+def cluster(ids: np.ndarray, dists: np.ndarray, min_cluster_size: int = Params.min_cluster_size, min_samples: int | None = None,
             max_points: int | None = None) -> np.ndarray:
     """Labels (int64, N) of HDBSCAN on the kNN graph (``ids``, ``dists``: N x K, dists = 1 - cosine, id -1
     missing: a file with K > N may be padded so).
@@ -63,3 +73,8 @@ def cluster(ids: np.ndarray, dists: np.ndarray, min_cluster_size: int = 10, min_
     graph = connected(graph, 2.0 * (graph.data.max(initial=0.0) + 1.0))
     model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples, metric="precomputed", copy=True)
     return renumber(model.fit_predict(graph))
+
+
+METHOD = Method(
+    "hdbscan", Params, "scikit-learn's HDBSCAN on the kNN graph", reads=frozenset({"knn"}),
+    cluster=lambda p, d: cluster(d.ids, d.dists, p.min_cluster_size, p.min_samples, max_points=p.max_points))

@@ -12,6 +12,7 @@ modules. Points without any link are clusters of their own.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import gc
 import logging
 from collections.abc import Callable
@@ -21,12 +22,25 @@ import numpy as np
 from ltc import DataError
 from ltc.graph import knn_edges
 from ltc.methods.common import renumber
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of infomap (config ``methods.infomap``)."""
+    k: int = setting(50, "first k kNN neighbours of each point (at most knn.k)")
+    min_sim: float | str = setting("auto", "links with cosine >= min_sim (>= 0: Infomap's weights are similarities); "
+                                           "'auto': chosen on the labelled train split (face-cluster-by-infomap, MS1M: "
+                                           "0.58)", example=0.58)
+    directed: bool = setting(True, "links point from each point to its neighbours (else undirected)")
+    seed: int = setting(1, "Infomap's seed (its seeds start at 1)")
+    trials: int = setting(1, "Infomap runs; the best partition is kept")
 
 log = logging.getLogger(__name__)
 
 
-def modules(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, directed: bool = True,
-            seed: int = 1, trials: int = 1) -> np.ndarray:
+def modules(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, directed: bool = Params.directed,
+            seed: int = Params.seed, trials: int = Params.trials) -> np.ndarray:
     """Top-level Infomap module (int64, n) of every point over the directed links src -> dst (weights
     >= 0; those of weight 0 are left out); points without links get their own."""
     import infomap
@@ -47,7 +61,7 @@ def modules(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, dir
     return renumber(labels)
 
 
-def sweeper(ids: np.ndarray, dists: np.ndarray, k: int = 50, **options) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
+def sweeper(ids: np.ndarray, dists: np.ndarray, k: int = Params.k, **options) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
     """(min_sim -> labels, similarity of every non-negative link among the first ``k`` neighbours).
 
     Infomap's link weights (the similarities) must be non-negative, so ``min_sim`` must be >= 0 (the
@@ -72,8 +86,13 @@ def sweeper(ids: np.ndarray, dists: np.ndarray, k: int = 50, **options) -> tuple
     return cluster_at, sim
 
 
-def cluster(ids: np.ndarray, dists: np.ndarray, k: int = 50, min_sim: float = 0.58, **options) -> np.ndarray:
+def cluster(ids: np.ndarray, dists: np.ndarray, *, k: int = Params.k, min_sim: float, **options) -> np.ndarray:
     """Labels (int64, N) of Infomap on the kNN graph (``ids``, ``dists``: N x K, dists = 1 - cosine, id -1
     missing) restricted to the first ``k`` neighbours with similarity >= ``min_sim`` (>= 0).
     ``options``: directed, seed (>= 1), trials."""
     return sweeper(ids, dists, k, **options)[0](min_sim)
+
+
+METHOD = Method(
+    "infomap", Params, "two-level Infomap on the kNN graph", reads=frozenset({"knn"}), threshold="min_sim",
+    sweeper=lambda p, d: sweeper(d.ids, d.dists, p.k, directed=p.directed, seed=p.seed, trials=p.trials))

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ltc.graph import components, directed_graph, graph_components, knn_edges, spanning_forest
 from ltc.io import CHUNK_ROWS, iter_knn, knn_shape
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of knn_cc (config ``methods.knn_cc``)."""
+    threshold: float | str = setting("auto", "links with cosine similarity >= threshold are kept; 'auto': the "
+                                             "best pairwise F on the labelled train split", example=0.7)
 
 
 def cluster(ids: np.ndarray, dists: np.ndarray, threshold: float) -> np.ndarray:
@@ -31,3 +40,9 @@ def sweeper(ids: np.ndarray, dists: np.ndarray) -> tuple[Callable[[float], np.nd
     src, dst, sims = knn_edges(ids, dists, -np.inf)
     fsrc, fdst, fsims = spanning_forest(len(ids), src, dst, sims, largest=True)
     return (lambda t: components(len(ids), fsrc[fsims >= t], fdst[fsims >= t])), sims
+
+
+METHOD = Method(
+    "knn_cc", Params, "kNN links above a cosine threshold, clusters = connected components",
+    reads=frozenset({"knn"}), threshold="threshold", rules="own",
+    sweeper=lambda p, data: sweeper(data.ids, data.dists))

@@ -12,12 +12,22 @@ links with distance <= eps. Everything is vectorised over the edges.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from collections.abc import Callable
 
 import numpy as np
 
 from ltc.graph import components
 from ltc.methods.common import both_ways, renumber, undirected_edges
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of knn_dbscan (config ``methods.knn_dbscan``)."""
+    eps: float | str = setting("auto", "cosine distance radius; 'auto': chosen on the labelled train split", example=0.25)
+    min_samples: int = setting(1, "neighbours within eps (itself included) that make a core point")
+    th_sim: float = setting(0.0, "kNN links with cosine below this are dropped first (MS1M: 0.7; YTB, DeepFashion: 0)")
 
 
 def graph_dbscan(n: int, i: np.ndarray, j: np.ndarray, d: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
@@ -41,16 +51,21 @@ def graph_dbscan(n: int, i: np.ndarray, j: np.ndarray, d: np.ndarray, eps: float
     return renumber(labels)
 
 
-def sweeper(ids: np.ndarray, dists: np.ndarray, min_samples: int = 1,
-            th_sim: float = -1.0) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
+def sweeper(ids: np.ndarray, dists: np.ndarray, min_samples: int = Params.min_samples,
+            th_sim: float = Params.th_sim) -> tuple[Callable[[float], np.ndarray], np.ndarray]:
     """(eps -> labels, the cosine distance of every link kept by ``th_sim``) over one edge list."""
     i, j, d = undirected_edges(ids, dists, th_sim)
     n = len(ids)
     return (lambda eps: graph_dbscan(n, i, j, d, eps, int(min_samples))), d
 
 
-def cluster(ids: np.ndarray, dists: np.ndarray, eps: float, min_samples: int = 1,
-            th_sim: float = -1.0) -> np.ndarray:
+def cluster(ids: np.ndarray, dists: np.ndarray, eps: float, min_samples: int = Params.min_samples,
+            th_sim: float = Params.th_sim) -> np.ndarray:
     """Labels (int64, N) of DBSCAN on the kNN graph (``ids``, ``dists``: N x K, dists = 1 - cosine)
     with cosine-distance radius ``eps``, after dropping links with similarity < ``th_sim``."""
     return sweeper(ids, dists, min_samples, th_sim)[0](eps)
+
+
+METHOD = Method(
+    "knn_dbscan", Params, "DBSCAN on the kNN graph", reads=frozenset({"knn"}), threshold="eps",
+    sweeper=lambda p, d: sweeper(d.ids, d.dists, p.min_samples, p.th_sim))

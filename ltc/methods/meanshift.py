@@ -12,12 +12,22 @@ entries; each step costs O(N^2 D) time: the method refuses more than ``max_point
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import logging
 
 import numpy as np
 from scipy import sparse
 
 from ltc.methods.common import check_size, renumber, unit_rows
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of meanshift (config ``methods.meanshift``)."""
+    bandwidth: float = setting(0.5, "Euclidean kernel radius on unit features")
+    max_iter: int = setting(300, "mean-shift steps per point at most")
+    max_points: int | None = setting(60000, "larger inputs are refused up front with one sentence (null: no limit)")
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +115,7 @@ def nearest(x: np.ndarray, centres: np.ndarray, block: int | None = None) -> np.
     return out
 
 
-def cluster(feats: np.ndarray, bandwidth: float = 0.5, max_iter: int = 300,
+def cluster(feats: np.ndarray, bandwidth: float = Params.bandwidth, max_iter: int = Params.max_iter,
             max_points: int | None = None) -> np.ndarray:
     """Labels (int64, N) of flat-kernel mean shift with Euclidean ``bandwidth`` on the N x D features
     (unit-normalised first)."""
@@ -120,3 +130,8 @@ def cluster(feats: np.ndarray, bandwidth: float = 0.5, max_iter: int = 300,
     kept = greedy_suppression(pairs_within(modes, float(bandwidth)), intensity)
     log.info("mean shift: %d modes kept of %d", int(kept.sum()), len(modes))
     return renumber(nearest(x, modes[kept]))
+
+
+METHOD = Method(
+    "meanshift", Params, "flat-kernel mean shift on the unit features", reads=frozenset({"features"}), threads=8,
+    cluster=lambda p, d: cluster(d.feats, p.bandwidth, p.max_iter, max_points=p.max_points))

@@ -12,6 +12,7 @@ as N * n_components^2 per restart, so the method refuses more than ``max_points`
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import logging
 
 import numpy as np
@@ -20,6 +21,16 @@ from scipy.sparse.linalg import eigsh
 
 from ltc.methods import kmeans
 from ltc.methods.common import both_ways, check_n_clusters, check_size, renumber, undirected_edges
+from ltc.methods.registry import Method, setting
+
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of spectral (config ``methods.spectral``)."""
+    n_clusters: int | str = setting("auto", "number of clusters; 'auto': the test split's true identity count (an oracle)")
+    n_components: int = setting(100, "eigenvectors of the normalised kNN affinity that embed the points")
+    seed: int = setting(0, "seed of ARPACK's start vector and of k-means")
+    max_points: int | None = setting(600000, "larger inputs are refused up front with one sentence (null: no limit)")
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +79,7 @@ def embedding(ids: np.ndarray, dists: np.ndarray, n_components: int, seed: int =
     return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def cluster(ids: np.ndarray, dists: np.ndarray, n_clusters: int, n_components: int = 100, seed: int = 0,
+def cluster(ids: np.ndarray, dists: np.ndarray, n_clusters: int, n_components: int = Params.n_components, seed: int = Params.seed,
             max_points: int | None = None, threads: int | None = None) -> np.ndarray:
     """Labels (int64, N) of spectral clustering of the kNN graph (``ids``, ``dists``: N x K,
     dists = 1 - cosine, id -1 missing) into ``n_clusters`` clusters, from ``n_components``
@@ -97,3 +108,9 @@ def cluster(ids: np.ndarray, dists: np.ndarray, n_clusters: int, n_components: i
         emb = embedding(ids, dists, n_components, seed, weights=weights if m == n else weights[linked][:, linked])
         labels[linked] = kmeans.cluster(emb, k, seed=seed, threads=threads)
     return renumber(labels)
+
+
+METHOD = Method(
+    "spectral", Params, "spectral clustering of the kNN affinity", reads=frozenset({"knn"}), n_clusters=True,
+    threads=8, cluster=lambda p, d: cluster(d.ids, d.dists, int(p.n_clusters), p.n_components, p.seed,
+                                            max_points=p.max_points, threads=d.threads))

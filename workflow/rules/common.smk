@@ -1,4 +1,5 @@
 # Glue between the config and the rules: validation, wildcard constraints, input functions.
+import json
 import os
 import re
 import shlex
@@ -9,6 +10,7 @@ import ltc.config
 import ltc.datasets
 import ltc.imports
 import ltc.io
+import ltc.methods.registry
 from ltc.datasets import KNN_FILE_TAG as FILE_TAG
 from snakemake.logging import logger
 
@@ -59,7 +61,7 @@ wildcard_constraints:
     shard=r"\d+",
     shards=r"\d+",
     method="|".join(config["methods"]),
-    lmethod="gcnv|gcne",
+    lmethod="|".join(ltc.methods.registry.methods("links")),
 
 
 def script(name):
@@ -144,7 +146,7 @@ def train_labels(wildcards):
         stop(
             f"dataset '{ds}' has an unlabelled train split, and training a model or choosing an 'auto' threshold "
             f"needs its labels: set {config_key(ds)}.train.labels to its label file, or give the method a number "
-            f"for its threshold (and GCN-V/GCN-E a checkpoint or model_from)."
+            f"for its threshold (and a learned method its trained model: methods.<name>.checkpoint or model_from)."
         )
     return existing_or_produced(s.labels, wildcards.ds, "Label")
 
@@ -167,17 +169,17 @@ def knn_index_options(wildcards):
 
 
 def knn_index_file(wildcards):
-    """The saved approximate index a kNN shard searches (none for exact search)."""
+    """The saved approximate index a kNN shard searches (none for exact search), in the shard's folder."""
     if METHOD_OF_TAG[wildcards.tag] == "flat":
         return []
-    return f"results/{wildcards.ds}/knn/{wildcards.split}/{wildcards.tag}.index"
+    return f"results/{wildcards.ds}/{wildcards.knn_dir}/{wildcards.split}/{wildcards.tag}.index"
 
 
 def knn_shard_files(wildcards):
     """The query shards that the knn rule merges, in order (config knn.shards)."""
     n = knn_settings(wildcards)["shards"]
     w = wildcards
-    return [f"results/{w.ds}/knn/{w.split}/shards/{w.tag}_k_{w.k}.{i}-of-{n}.npz" for i in range(n)]
+    return [f"results/{w.ds}/{w.knn_dir}/{w.split}/shards/{w.tag}_k_{w.k}.{i}-of-{n}.npz" for i in range(n)]
 
 
 def knn_k(wildcards, split):
@@ -254,8 +256,19 @@ def test_knn(wildcards):
 
 
 
-def chosen_threshold(wildcards, method, name):
+def method_params(wildcards, method):
+    """A method's settings for a dataset, as its registered Params (ltc.methods.registry)."""
+    return ltc.methods.registry.get(method).settings(method_settings(wildcards, method))
+
+
+def threshold_name(wildcards, method):
+    """The setting that is a method's threshold for a dataset (the registry's), or None."""
+    return ltc.methods.registry.get(method).threshold_name(method_params(wildcards, method))
+
+
+def chosen_threshold(wildcards, method):
     """A method's threshold: a number from the config, or (``auto``) the file that chooses it on a train split."""
+    name = threshold_name(wildcards, method)
     value = method_settings(wildcards, method)[name]
     if value != "auto":
         return value
@@ -271,7 +284,52 @@ def chosen_threshold(wildcards, method, name):
     )
 
 
-def threshold_file(wildcards, method, name):
-    """The input that chooses the threshold, if it is chosen on a train split (else no input)."""
-    value = chosen_threshold(wildcards, method, name)
+def threshold_file(wildcards, method):
+    """The input that chooses a method's threshold, if it is chosen on a train split (else no input)."""
+    if threshold_name(wildcards, method) is None:
+        return []
+    value = chosen_threshold(wildcards, method)
     return [value] if isinstance(value, str) else []
+
+
+def threshold_option(wildcards, method):
+    """A script's threshold option: ``--threshold-file`` (chosen on a train split) or ``--threshold-value``."""
+    value = chosen_threshold(wildcards, method)
+    return f"--threshold-file {shlex.quote(value)}" if isinstance(value, str) else f"--threshold-value {value}"
+
+
+def settings_json(wildcards, method):
+    """A method's config settings for a dataset, as the JSON its scripts take (``--settings``)."""
+    return json.dumps(method_settings(wildcards, method), sort_keys=True)
+
+
+COSTS = {}  # method -> steps(wildcards): the benchmark file stems its comparison row counts (register_cost)
+
+
+def register_cost(method, steps):
+    """Each method's rules file calls it. ``steps(wildcards)`` lists the benchmark file stems (globs made
+    from its rules' own ``benchmark:`` paths by :func:`benchmark_stem`) whose time and memory the
+    comparison counts toward the method: its own steps and those of other stages it needs, never the
+    shared kNN graph of the input features. Each must have run for the dataset (compare.py refuses a
+    stem that matches no benchmark file)."""
+    COSTS[method] = steps
+
+
+def benchmark_stem(rule_name, wildcards, **values):
+    """The benchmark file stem of rule ``rule_name`` for ``wildcards.ds``, its other wildcards set from
+    ``values`` and ``*`` where not given (a glob over, e.g., both splits)."""
+    stem = os.path.splitext(os.path.basename(str(getattr(rules, rule_name).benchmark)))[0]
+    return re.sub(r"\{(\w+)\}", lambda m: glob_escape(values.get(m[1], "*")), stem)
+
+
+def glob_escape(value):
+    return "*" if value == "*" else re.sub(r"([*?\[])", r"[\1]", str(value))
+
+
+def own_steps(wildcards, method, cluster_rule, select_rule, **values):
+    """A method's clustering step and, where its threshold is chosen on this dataset's own train split
+    (not a base dataset's or another's), its threshold sweep."""
+    steps = [benchmark_stem(cluster_rule, wildcards, **values)]
+    if threshold_file(wildcards, method) == [f"results/{wildcards.ds}/{method}/threshold.json"]:
+        steps.append(benchmark_stem(select_rule, wildcards, **values))
+    return steps

@@ -1,19 +1,28 @@
-# kNN graph of a split by cosine similarity, in the original project's knns/NAME/<tag>_k_<k>.npz format.
+# kNN graph of a feature set by cosine similarity, in the original project's knns/NAME/<tag>_k_<k>.npz format.
 # Scatter/gather: an approximate index is built once (knn_index), the query rows are split into
 # `knn.shards` jobs that can run on different cluster nodes (knn_shard), and `knn` merges them.
 # Shards are whole search batches, so any shard count gives the same file.
+#
+# One set of rules for every feature set; the folder names which (wildcard knn_dir, knn_common.smk):
+# results/<ds>/knn/<split>/ the split's input features, results/<ds>/knn_<name>_features/<split>/ the
+# features a method's rules make and register (e.g. a GCN's hidden features). The folder name also
+# starts the log and benchmark names (knn_<split>_..., knn_<name>_features_<split>_...).
 #
 # A precomputed kNN file in the data folder (exact search: knns/NAME/faiss_k_<k>.npz) is never read
 # by a consumer: knn_import checks it against the split's features (rows == N, ids -1..N-1, finite
 # cosine distances), sorts unsorted rows, converts the original's ragged layout and writes the
 # workflow's own file under results/<ds>/knn/<split>/precomputed/; every consumer reads only files
-# the workflow wrote, and ltc.io.iter_knn checks each chunk of those again.
+# the workflow wrote, and ltc.io.iter_knn checks each chunk of those again. Only the input features
+# have precomputed files: the kNN of a registered feature set is always built.
 #
 # k larger than N: a row holds at most all N points (itself included). Where the split's feature file
 # is the user's (there when the DAG is built) the file is named and built with k = N, so its name
 # says what it holds (knn_k reads only the file's header). Where a rule makes the features (synthetic
-# data, a download) N is not known when the DAG is built, so the name keeps the configured k and the
-# columns past N are missing neighbours (id -1, distance +inf), which every consumer skips.
+# data, a download, a method's features) N is not known when the DAG is built, so the name keeps the
+# configured k and the columns past N are missing neighbours (id -1, distance +inf), which every consumer skips.
+
+include: "knn_common.smk"
+
 
 rule knn_import:
     input:
@@ -41,24 +50,24 @@ rule knn_import:
 
 rule knn_index:
     input:
-        features=lambda wc: split_inputs(wc)["features"],  # the labels play no part in a kNN
-        summary="results/{ds}/validate/{split}.json",
+        unpack(knn_inputs),
         script=script("knn_index.py"),
         package=package("knn_index.py"),
     output:
-        "results/{ds}/knn/{split}/{tag}.index",  # kept: a new k or shard count reuses it
+        "results/{ds}/{knn_dir}/{split}/{tag}.index",  # kept: a new k or shard count reuses it
     wildcard_constraints:
+        knn_dir=KNN_DIR_PATTERN,
         tag="ivf|hnsw",
     params:
-        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        dim=knn_width,
         method=lambda wc: METHOD_OF_TAG[wc.tag],
         index_options=knn_index_options,
     conda:
         ENV
     log:
-        "results/{ds}/logs/knn_index_{split}_{tag}.log",
+        "results/{ds}/logs/{knn_dir}_index_{split}_{tag}.log",
     benchmark:
-        "results/{ds}/benchmarks/knn_index_{split}_{tag}.tsv"
+        "results/{ds}/benchmarks/{knn_dir}_index_{split}_{tag}.tsv"
     threads: 8
     resources:
         # a sample of the normalised rows for k-means, and the hnsw graph (or the ivf probes)
@@ -71,24 +80,25 @@ rule knn_index:
 
 rule knn_shard:
     input:
-        features=lambda wc: split_inputs(wc)["features"],  # the labels play no part in a kNN
-        summary="results/{ds}/validate/{split}.json",
+        unpack(knn_inputs),
         index=knn_index_file,
         script=script("knn.py"),
         package=package("knn.py"),
     output:
-        temp("results/{ds}/knn/{split}/shards/{tag}_k_{k}.{shard}-of-{shards}.npz"),
+        temp("results/{ds}/{knn_dir}/{split}/shards/{tag}_k_{k}.{shard}-of-{shards}.npz"),
+    wildcard_constraints:
+        knn_dir=KNN_DIR_PATTERN,
     params:
-        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        dim=knn_width,
         method=lambda wc: METHOD_OF_TAG[wc.tag],
         batch_size=lambda wc: knn_settings(wc)["batch_size"],
         index=lambda wc, input: f"--index {input.index}" if input.index else "",
     conda:
         ENV
     log:
-        "results/{ds}/logs/knn_{split}_{tag}_k_{k}.{shard}-of-{shards}.log",
+        "results/{ds}/logs/{knn_dir}_{split}_{tag}_k_{k}.{shard}-of-{shards}.log",
     benchmark:
-        "results/{ds}/benchmarks/knn_shard_{split}_{tag}_k_{k}.{shard}-of-{shards}.tsv"
+        "results/{ds}/benchmarks/{knn_dir}_shard_{split}_{tag}_k_{k}.{shard}-of-{shards}.tsv"
     threads: 8
     resources:
         # all normalised rows (ivf: stored cell by cell), plus this shard's neighbours
@@ -103,23 +113,25 @@ rule knn_shard:
 rule knn:
     input:
         shards=knn_shard_files,
-        features=lambda wc: split_of(wc).features,
+        features=lambda wc: knn_inputs(wc)["features"],
         script=script("knn_gather.py"),
         package=package("knn_gather.py"),
     output:
-        knn="results/{ds}/knn/{split}/{tag}_k_{k}.npz",
-        stats="results/{ds}/knn/{split}/{tag}_k_{k}.json",
+        knn="results/{ds}/{knn_dir}/{split}/{tag}_k_{k}.npz",
+        stats="results/{ds}/{knn_dir}/{split}/{tag}_k_{k}.json",
+    wildcard_constraints:
+        knn_dir=KNN_DIR_PATTERN,
     params:
-        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        dim=knn_width,
         method=lambda wc: METHOD_OF_TAG[wc.tag],
         recall_sample=lambda wc: knn_settings(wc)["recall_sample"],
         seed=lambda wc: knn_settings(wc)["seed"],
     conda:
         ENV
     log:
-        "results/{ds}/logs/knn_{split}_{tag}_k_{k}.log",
+        "results/{ds}/logs/{knn_dir}_{split}_{tag}_k_{k}.log",
     benchmark:
-        "results/{ds}/benchmarks/knn_{split}_{tag}_k_{k}.tsv"
+        "results/{ds}/benchmarks/{knn_dir}_{split}_{tag}_k_{k}.tsv"
     threads: 1
     resources:
         # shards are streamed through; recall@k searches a sample of queries exactly

@@ -8,7 +8,7 @@ rule select_threshold_links:
         links="results/{ds}/{lmethod}/train/links.npz",
         labels=train_labels,
         script=script("select_threshold_links.py"),
-        package=package("select_threshold_links.py"),
+        package=lambda wc: package("select_threshold_links.py", f"methods/{wc.lmethod}.py"),
     output:
         json="results/{ds}/{lmethod}/threshold.json",
         plot=report(
@@ -17,7 +17,7 @@ rule select_threshold_links:
             category="thresholds",
         ),
     params:
-        name=link_threshold_name,
+        settings=lambda wc: settings_json(wc, wc.lmethod),
     conda:
         ENV
     log:
@@ -28,21 +28,21 @@ rule select_threshold_links:
     resources:
         mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
     shell:
-        "python {input.script} --links {input.links} --labels {input.labels} --name {params.name} --method {wildcards.lmethod}"
+        "python {input.script} --links {input.links} --labels {input.labels} --method {wildcards.lmethod} --settings {params.settings:q}"
         " --out {output.json} --plot {output.plot} --log {log}"
 
 
 rule cluster_links:
     input:
         links="results/{ds}/{lmethod}/test/links.npz",
-        threshold=lambda wc: threshold_file(wc, wc.lmethod, link_threshold_name(wc)),
+        threshold=lambda wc: threshold_file(wc, wc.lmethod),
         script=script("cluster_links.py"),
-        package=package("cluster_links.py"),
+        package=lambda wc: package("cluster_links.py", f"methods/{wc.lmethod}.py"),
     output:
         "results/{ds}/{lmethod}/pred_labels.meta",
     params:
-        threshold=lambda wc: chosen_threshold(wc, wc.lmethod, link_threshold_name(wc)),
-        name=link_threshold_name,
+        threshold=lambda wc: threshold_option(wc, wc.lmethod),
+        settings=lambda wc: settings_json(wc, wc.lmethod),
     conda:
         ENV
     log:
@@ -53,5 +53,5 @@ rule cluster_links:
     resources:
         mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
     shell:
-        "python {input.script} --links {input.links} --threshold {params.threshold} --name {params.name} --method {wildcards.lmethod}"
+        "python {input.script} --links {input.links} {params.threshold} --method {wildcards.lmethod} --settings {params.settings:q}"
         " --out {output} --log {log}"

@@ -24,7 +24,7 @@ rule select_threshold_baseline:
             category="thresholds",
         ),
     params:
-        settings=lambda wc: json.dumps(baseline_settings(wc), sort_keys=True),
+        settings=lambda wc: settings_json(wc, wc.baseline),
         options=sweep_options,
     conda:
         ENV
@@ -49,7 +49,7 @@ rule cluster_baseline:
     output:
         "results/{ds}/{baseline}/pred_labels.meta",
     params:
-        settings=lambda wc: json.dumps(baseline_settings(wc), sort_keys=True),
+        settings=lambda wc: settings_json(wc, wc.baseline),
         options=baseline_options,
     conda:
         ENV

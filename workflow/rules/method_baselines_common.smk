@@ -1,7 +1,13 @@
 # Input functions of the baseline rules (workflow/rules/method_baselines.smk).
 import json
 
-from ltc.methods.baselines import BASELINES, needs
+import ltc.methods.registry
+
+BASELINES = ltc.methods.registry.methods("baseline")  # the methods these rules run
+for _name in BASELINES:  # each method's cost: its clustering and, if chosen here, its threshold sweep
+    register_cost(
+        _name, lambda wc, name=_name: own_steps(wc, name, "cluster_baseline", "select_threshold_baseline", baseline=name)
+    )
 
 
 def baseline_settings(wc):
@@ -9,9 +15,9 @@ def baseline_settings(wc):
 
 
 def baseline_package(wc, script_name):
-    """The package files a baseline's script runs, its method's modules (loaded by name) included, as
-    inputs: editing another method's module reruns nothing here."""
-    return package(script_name, *(f"methods/{m}" for m in BASELINES[wc.baseline].modules))
+    """The package files a baseline's script runs, its method's module (loaded by name by the registry)
+    and what that imports included, as inputs: editing another method's module reruns nothing here."""
+    return package(script_name, f"methods/{wc.baseline}.py")
 
 
 def split_features(wc, split):
@@ -33,7 +39,7 @@ def baseline_inputs(wc):
     """What a baseline reads on the test split: kNN graph and/or features, true labels for
     `n_clusters: auto`, the threshold file for a threshold chosen on train."""
     spec, settings = BASELINES[wc.baseline], baseline_settings(wc)
-    use_knn, use_features = needs(wc.baseline, settings)
+    use_knn, use_features = spec.needs(method_params(wc, wc.baseline))
     files = {}
     if use_knn:
         files["knn"] = test_knn(wc)
@@ -41,24 +47,22 @@ def baseline_inputs(wc):
         files["features"] = split_features(wc, "test")
     if spec.n_clusters and settings.get("n_clusters") == "auto":
         files["labels"] = true_count_labels(wc)
-    if spec.threshold:
-        files["threshold"] = threshold_file(wc, wc.baseline, spec.threshold)
+    files["threshold"] = threshold_file(wc, wc.baseline)
     return files
 
 
 def baseline_options(wc, input):
     """Command-line options naming the inputs, the feature width and the threshold."""
-    spec = BASELINES[wc.baseline]
     opts = [f"--{key} {input[key]}" for key in ("knn", "features", "labels") if key in input.keys()]
     if "features" in input.keys():
         opts.append(f"--dim {config['datasets'][wc.ds]['dim']}")
-    if spec.threshold:
-        opts.append(f"--threshold {chosen_threshold(wc, wc.baseline, spec.threshold)}")
+    if threshold_name(wc, wc.baseline):
+        opts.append(threshold_option(wc, wc.baseline))
     return " ".join(opts)
 
 
 def sweep_inputs(wc):
-    use_knn, use_features = needs(wc.baseline, baseline_settings(wc), sweep=True)
+    use_knn, use_features = BASELINES[wc.baseline].needs(method_params(wc, wc.baseline), sweep=True)
     files = {"labels": train_labels(wc)}
     if use_knn:
         files["knn"] = knn_file(wc, "train")

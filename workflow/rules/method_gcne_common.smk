@@ -1,4 +1,4 @@
-# Input functions of GCN-E's rules (method_gcne.smk).
+# Input functions of GCN-E's rules (method_gcne.smk), and GCN-E's cost in the comparison.
 
 
 def gcne_settings(wildcards):
@@ -7,9 +7,7 @@ def gcne_settings(wildcards):
 
 def gcne_knn(wildcards, split=None):
     """kNN (k from methods.gcne) of GCN-V's hidden features, on which GCN-E builds its subgraphs."""
-    split = split or wildcards.split
-    tag = FILE_TAG[knn_settings(wildcards)["method"]]
-    return f"results/{wildcards.ds}/gcnv/{split}/gcn_{tag}_k_{gcne_settings(wildcards)['k']}.npz"
+    return knn_path(wildcards, GCN_FEATURES, split or wildcards.split, gcne_settings(wildcards)["k"])  # knn.smk
 
 
 def gcne_model(wildcards):
@@ -21,3 +19,15 @@ def gcne_model(wildcards):
             f"add a train split or set methods.gcne.model_from to such a dataset."
         )
     return f"results/{source}/gcne/model.pt"
+
+
+def gcne_cost(wildcards):
+    """GCN-E's steps: GCN-V's stages it builds on, the kNN of GCN-V's hidden features, its training (if
+    this dataset trains its own model), links, threshold sweep (if chosen here) and clustering."""
+    own = gcne_model(wildcards) == f"results/{wildcards.ds}/gcne/model.pt"
+    steps = gcnv_stages(wildcards) + knn_steps(wildcards, GCN_FEATURES, "*", gcne_settings(wildcards)["k"])
+    steps += [benchmark_stem("train_gcne", wildcards)] * own + [benchmark_stem("links_gcne", wildcards)]
+    return steps + own_steps(wildcards, "gcne", "cluster_links", "select_threshold_links", lmethod="gcne")
+
+
+register_cost("gcne", gcne_cost)

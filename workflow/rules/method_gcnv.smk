@@ -70,35 +70,6 @@ rule infer_gcnv:
         " --confidence {output.confidence} --gcn-features {output.gcn_features} --log {log}"
 
 
-rule knn_gcn_features:
-    input:
-        features="results/{ds}/gcnv/{split}/gcn_features.npy",
-        script=script("knn.py"),
-        package=package("knn.py"),
-    output:
-        knn="results/{ds}/gcnv/{split}/gcn_{tag}_k_{k}.npz",
-        stats="results/{ds}/gcnv/{split}/gcn_{tag}_k_{k}.json",
-    params:
-        dim=lambda wc: gcnv_settings(wc)["nhid"],
-        method=lambda wc: METHOD_OF_TAG[wc.tag],
-        index_options=knn_index_options,
-        recall_sample=lambda wc: knn_settings(wc)["recall_sample"],
-    conda:
-        ENV
-    log:
-        "results/{ds}/logs/knn_gcn_features_{split}_{tag}_k_{k}.log",
-    benchmark:
-        "results/{ds}/benchmarks/knn_gcn_features_{split}_{tag}_k_{k}.tsv"
-    threads: 8
-    resources:
-        mem_mb=lambda wc, input: int(2.5 * input.size_mb) + 2000,
-        runtime=lambda wc, input: max(30, int(input.size_mb / 10)),
-    shell:
-        "python {input.script} --features {input.features} --dim {params.dim} --k {wildcards.k}"
-        " --method {params.method} {params.index_options} --recall-sample {params.recall_sample}"
-        " --threads {threads} --out {output.knn} --stats {output.stats} --log {log}"
-
-
 rule links_gcnv:
     input:
         confidence="results/{ds}/gcnv/{split}/confidence.npy",

@@ -1,4 +1,7 @@
-# Input functions of GCN-V's rules (method_gcnv.smk) and of the link rules' GCN-V jobs.
+# Input functions of GCN-V's rules (method_gcnv.smk) and of the link rules' GCN-V jobs; GCN-V's hidden
+# features as a feature set of the kNN rules, and GCN-V's cost in the comparison.
+
+GCN_FEATURES = "knn_gcn_features"  # the kNN folder of GCN-V's hidden features (knn.smk)
 
 
 def gcnv_settings(wildcards):
@@ -26,16 +29,33 @@ def gcnv_model(wildcards):
     return f"results/{wildcards.ds}/gcnv/model.pt"
 
 
-def link_threshold_name(wildcards):
-    """GCN-V links on the input kNN with tau_0, or on the kNN of its GCN features with tau; GCN-E with tau."""
-    if wildcards.lmethod == "gcnv" and not gcnv_settings(wildcards)["use_gcn_feat"]:
-        return "tau_0"
-    return "tau"
-
-
 def gcnv_link_knn(wildcards, split=None):
     split = split or wildcards.split
-    if gcnv_settings(wildcards)["use_gcn_feat"]:
-        knn = knn_settings(wildcards)
-        return f"results/{wildcards.ds}/gcnv/{split}/gcn_{FILE_TAG[knn['method']]}_k_{knn['k']}.npz"
+    if gcnv_settings(wildcards)["use_gcn_feat"]:  # the kNN of its hidden features (knn.smk)
+        return knn_path(wildcards, GCN_FEATURES, split, knn_settings(wildcards)["k"])
     return knn_file(wildcards, split)
+
+
+def gcn_features(wildcards):
+    """The kNN rules' inputs for GCN-V's hidden features of a split (N x methods.gcnv.nhid, .npy)."""
+    return {"features": f"results/{wildcards.ds}/gcnv/{wildcards.split}/gcn_features.npy"}
+
+
+def gcnv_stages(wildcards):
+    """Benchmark stems of GCN-V's training (if this dataset trains its own model) and inference."""
+    own = gcnv_model(wildcards) == f"results/{wildcards.ds}/gcnv/model.pt"
+    return [benchmark_stem("train_gcnv", wildcards)] * own + [benchmark_stem("infer_gcnv", wildcards)]
+
+
+def gcnv_cost(wildcards):
+    """GCN-V's steps: its stages, links, threshold sweep (if chosen here) and clustering, and with
+    use_gcn_feat the kNN of its hidden features."""
+    steps = gcnv_stages(wildcards) + [benchmark_stem("links_gcnv", wildcards)]
+    steps += own_steps(wildcards, "gcnv", "cluster_links", "select_threshold_links", lmethod="gcnv")
+    if gcnv_settings(wildcards)["use_gcn_feat"]:
+        steps += knn_steps(wildcards, GCN_FEATURES, "*", knn_settings(wildcards)["k"])
+    return steps
+
+
+register_feature_set(GCN_FEATURES, gcn_features, lambda wc: gcnv_settings(wc)["nhid"])
+register_cost("gcnv", gcnv_cost)

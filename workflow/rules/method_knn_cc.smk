@@ -2,6 +2,9 @@
 # With `threshold: auto` the cut is chosen on the labelled train split (best pairwise F).
 
 
+register_cost("knn_cc", lambda wc: own_steps(wc, "knn_cc", "cluster_knn_cc", "select_threshold_knn_cc"))
+
+
 rule select_threshold_knn_cc:
     input:
         knn=lambda wc: knn_file(wc, "train"),
@@ -33,13 +36,13 @@ rule cluster_knn_cc:
     input:
         knn=test_knn,
         summary="results/{ds}/validate/test.json",
-        threshold=lambda wc: threshold_file(wc, "knn_cc", "threshold"),
+        threshold=lambda wc: threshold_file(wc, "knn_cc"),
         script=script("knn_cc.py"),
         package=package("knn_cc.py"),
     output:
         "results/{ds}/knn_cc/pred_labels.meta",
     params:
-        threshold=lambda wc: chosen_threshold(wc, "knn_cc", "threshold"),
+        threshold=lambda wc: threshold_option(wc, "knn_cc"),
     conda:
         ENV
     log:
@@ -51,4 +54,4 @@ rule cluster_knn_cc:
         # the kNN file is streamed; the kept links are held as int32 (6.7 GB for a 3.3 GB 5.21M x 80 file)
         mem_mb=lambda wc, input: int(2.2 * input.size_mb) + 1000,
     shell:
-        "python {input.script} --knn {input.knn} --threshold {params.threshold} --out {output} --log {log}"
+        "python {input.script} --knn {input.knn} {params.threshold} --out {output} --log {log}"

@@ -14,19 +14,20 @@ import numpy as np  # noqa: E402
 
 from ltc import DataError, cli, thresholds  # noqa: E402
 from ltc.io import load_knn, read_features, read_labels, write_labels  # noqa: E402
-from ltc.methods.baselines import BASELINES, run  # noqa: E402
+from ltc.methods import registry  # noqa: E402
 
 log = logging.getLogger("ltc")
 
 
 def resolved_settings(args) -> dict:
     """The settings with the threshold and ``n_clusters`` made numbers."""
-    spec = BASELINES[args.method]
+    spec = registry.get(args.method)
     settings = json.loads(args.settings)
-    if spec.threshold:
-        if args.threshold is None:
-            raise DataError(f"{args.method} needs --threshold (a number or a threshold.json) for its {spec.threshold}.")
-        settings[spec.threshold] = thresholds.given(args.threshold, spec.threshold)
+    name = spec.threshold_name(spec.settings(settings))
+    if name:
+        if args.threshold_value is None and args.threshold_file is None:
+            raise DataError(f"{args.method} needs --threshold-value or --threshold-file for its {name}.")
+        settings[name] = thresholds.from_args(args, name)
     if spec.n_clusters and settings.get("n_clusters", "auto") == "auto":
         if not args.labels:
             raise DataError(f"{args.method}: n_clusters is 'auto' (the true identity count) but no labels were "
@@ -46,18 +47,19 @@ def main(args):
             raise DataError("--features needs --dim (the feature width).")
         feats = read_features(args.features, args.dim)
     n = len(ids) if ids is not None else len(feats) if feats is not None else None
-    auto = BASELINES[args.method].n_clusters and json.loads(args.settings).get("n_clusters", "auto") == "auto"
+    auto = registry.get(args.method).n_clusters and json.loads(args.settings).get("n_clusters", "auto") == "auto"
     if auto and n is not None and settings["n_clusters"] > n:
         raise DataError(f"{args.method}: n_clusters is auto, the {settings['n_clusters']} identities of {args.labels}, "
                         f"but the split has only {n} points: give the split one label per point, or set "
                         f"methods.{args.method}.n_clusters to a number from 1 to {n}.")
     start = time.perf_counter()
-    labels = run(args.method, settings, ids=ids, dists=dists, feats=feats, threads=args.threads)
+    labels = registry.run(args.method, settings, ids=ids, dists=dists, feats=feats, threads=args.threads)
     shown = {k: v for k, v in settings.items() if k != "max_points"}
     log.info("%s %s: %d clusters over %d points in %.1f s", args.method, json.dumps(shown, sort_keys=True),
              labels.max() + 1 if len(labels) else 0, len(labels), time.perf_counter() - start)
-    spec = BASELINES[args.method]
-    decisive = [key for key in (spec.threshold, "bandwidth", "min_cluster_size") if key and key in settings]
+    spec = registry.get(args.method)
+    decisive = [key for key in (spec.threshold_name(spec.settings(settings)), "bandwidth", "min_cluster_size")
+                if key and key in settings]
     cli.warn_if_degenerate(labels, args.method, " / ".join(f"methods.{args.method}.{key} = {settings[key]}" for key in decisive)
                            or "its settings")
     write_labels(args.out, labels)
@@ -65,12 +67,13 @@ def main(args):
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
-    p.add_argument("--method", required=True, choices=sorted(BASELINES))
+    p.add_argument("--method", required=True, choices=registry.NAMES)
     p.add_argument("--settings", default="{}", help="JSON of the method's settings (config methods.<name>)")
     p.add_argument("--knn", help=".npz kNN file (for the methods on the kNN graph)")
     p.add_argument("--features", help="feature file (.bin or .npy), for the methods on the features")
     p.add_argument("--dim", type=int, help="feature width")
-    p.add_argument("--threshold", help="the method's threshold: a number, or a threshold.json chosen on a train split")
+    p.add_argument("--threshold-value", type=float, help="the method's threshold, a number")
+    p.add_argument("--threshold-file", help="threshold.json choosing the method's threshold on a labelled split")
     p.add_argument("--labels", help="labels whose identity count is n_clusters when it is 'auto'")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="predicted labels (.meta) to write")

@@ -40,8 +40,8 @@ if __name__ == "__main__":
     p.add_argument("--features", required=True)
     p.add_argument("--dim", type=int, required=True)
     p.add_argument("--knn", required=True, help="kNN .npz of the same split")
-    p.add_argument("--th-sim", type=float, default=0.0)
-    p.add_argument("--device", default="auto")
+    cli.setting_option(p, "--th-sim", gcn.DEFAULTS, "th_sim")  # methods.gcnv
+    cli.setting_option(p, "--device", gcn.DEFAULTS, "train.device")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=65536, help="rows per block of the graph and of the model")
     p.add_argument("--confidence", required=True, help="confidences (.npy, N) to write")

@@ -13,7 +13,7 @@ from ltc.methods import knn_cc  # noqa: E402
 
 
 def main(args):
-    threshold = thresholds.given(args.threshold, "threshold")
+    threshold = thresholds.from_args(args, knn_cc.METHOD.threshold_name())
     labels = knn_cc.cluster_file(args.knn, threshold)
     logging.getLogger("ltc").info("threshold %.4f: %d clusters over %d points", threshold, labels.max() + 1, len(labels))
     cli.warn_if_degenerate(labels, "knn_cc", f"methods.knn_cc.threshold = {threshold:.4f}")
@@ -23,7 +23,6 @@ def main(args):
 if __name__ == "__main__":
     p = cli.parser(__doc__)
     p.add_argument("--knn", required=True, help=".npz kNN file")
-    p.add_argument("--threshold", required=True,
-                   help="minimum cosine similarity of a link: a number, or a JSON file from select_threshold_knn_cc.py")
+    thresholds.add_options(p)  # the minimum cosine similarity of a link
     p.add_argument("--out", required=True, help="predicted labels (.meta) to write")
     cli.run(main, p.parse_args())

@@ -28,8 +28,8 @@ if __name__ == "__main__":
     p.add_argument("--features", required=True, help="GCN-V hidden features (.npy)")
     p.add_argument("--knn", required=True, help="kNN .npz of those features")
     p.add_argument("--confidence", required=True, help="GCN-V confidences (.npy)")
-    p.add_argument("--th-sim", type=float, default=0.0)
-    p.add_argument("--ignore-ratio", type=float, default=0.8, help="least confident fraction left to GCN-V's rule")
+    cli.setting_option(p, "--th-sim", gcne.DEFAULTS, "th_sim")  # methods.gcne
+    cli.setting_option(p, "--ignore-ratio", gcne.DEFAULTS, "ignore_ratio.test")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="links (.npz: peer, similarity) to write")
     cli.run(main, p.parse_args())

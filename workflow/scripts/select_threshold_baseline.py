@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Choose a baseline's threshold (fast_hac distance, dbscan / knn_dbscan eps, aro / chinese_whispers
-th_sim, infomap min_sim) on a labelled split: sweep, keep the best pairwise F."""
+"""Choose a one-step method's threshold (the setting its registry entry names: fast_hac's distance,
+infomap's min_sim, ...) on a labelled split: sweep, keep the best pairwise F."""
 import sys
 from pathlib import Path
 
@@ -10,11 +10,12 @@ import json  # noqa: E402
 
 from ltc import DataError, cli, thresholds  # noqa: E402
 from ltc.io import load_knn, read_features, read_labels  # noqa: E402
-from ltc.methods.baselines import BASELINES, sweeper  # noqa: E402
+from ltc.methods import registry  # noqa: E402
 
 
 def main(args):
-    name = BASELINES[args.method].threshold
+    method = registry.get(args.method)
+    name = method.threshold_name(method.settings(json.loads(args.settings)))
     if not name:
         raise DataError(f"{args.method} has no threshold to choose.")
     ids = dists = feats = None
@@ -22,14 +23,14 @@ def main(args):
         ids, dists = load_knn(args.knn)
     if args.features:
         feats = read_features(args.features, args.dim)
-    cluster_at, values = sweeper(args.method, json.loads(args.settings), ids=ids, dists=dists, feats=feats)
+    cluster_at, values = registry.sweeper(args.method, json.loads(args.settings), ids=ids, dists=dists, feats=feats)
     thresholds.choose(cluster_at, read_labels(args.labels), values, name, args.out, args.plot, args.labels,
                       setting=f"methods.{args.method}.{name}")
 
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
-    p.add_argument("--method", required=True, choices=sorted(k for k, v in BASELINES.items() if v.threshold))
+    p.add_argument("--method", required=True, choices=registry.NAMES)
     p.add_argument("--settings", default="{}", help="JSON of the method's settings (config methods.<name>)")
     p.add_argument("--knn", help="kNN .npz of the labelled split")
     p.add_argument("--features", help="features of the labelled split (fast_hac with average linkage)")

@@ -12,7 +12,7 @@ from ltc.methods import knn_cc  # noqa: E402
 
 def main(args):
     cluster_at, link_sims = knn_cc.sweeper(*load_knn(args.knn))
-    thresholds.choose(cluster_at, read_labels(args.labels), link_sims, "threshold", args.out, args.plot, args.labels,
+    thresholds.choose(cluster_at, read_labels(args.labels), link_sims, knn_cc.METHOD.threshold_name(), args.out, args.plot, args.labels,
                       setting="methods.knn_cc.threshold")
 
 
