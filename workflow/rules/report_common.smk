@@ -29,7 +29,7 @@ def shared_knn_benchmarks(wildcards):
 
 
 def compare_options(wildcards):
-    """Command-line options of compare.py that come from the config and the methods' rule files: each
+    """Command-line options of compare.py that come from the config and the methods' registrations: each
     compared method's cost steps (register_cost), the shared kNN, the threshold sweeps."""
     steps = " ".join(shlex.quote(f"{m}={','.join(COSTS[m](wildcards))}") for m in compare_methods(wildcards))
     sweeps = " ".join(shlex.quote(f"{m}={path}") for m, path in compare_sweep_files(wildcards).items())
