@@ -188,3 +188,75 @@ class SymmetricKnnGraph:
             forward = knn_rows_graph(ids, dists, self.min_similarity, self.n, start, self_loops=True)
             forward.sum_duplicates()
             yield start, forward.maximum(self.reverse[start:start + len(ids)])
+
+
+def split_at_rising_threshold(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
+                              threshold: float | None, max_size: int, step: float, max_iter: int = 100) -> np.ndarray:
+    """Labels (int64, n, numbered 0, 1, ... by first point): the connected components of the
+    undirected graph of the edges ``src[e] -- dst[e]`` (int, E; ids in 0..n-1) with ``weight[e]``
+    (float, E; e.g. a similarity) >= ``threshold``, where every component of more than ``max_size``
+    points is split again, inside itself, at a rising threshold until no part exceeds ``max_size``.
+
+    The rule of CDP's ``graph_propagation`` (XiaohangZhan/cdp, source/graph.py, lines 79-111; the
+    same loop is learn-to-cluster's ``graph_clustering_dynamic_th``, proposals/graph.py, used by
+    L-GCN and GCN-D's super-vertex proposals): the first round's threshold t is ``threshold`` (None:
+    the smallest weight, so that every edge is used: the originals' choice); each further round sets
+    t <- t + (1 - t) * ``step`` (it approaches 1, never reaches it for ``step`` < 1) and takes the
+    components, at t, of the points of the components still above ``max_size``; a part of at most
+    ``max_size`` points is final. The threshold is one global sequence, but since it only rises, a
+    component's edges at the new t never leave it: it is the same as raising it per component. An
+    edge is kept while ``weight >= t``; a part whose edges are all cut falls apart into single points.
+    After ``max_iter`` raised rounds the parts still above ``max_size`` stay as they are (the
+    originals then merge every remaining point, even of unrelated parts, into one cluster; here
+    each part stays on its own), with a logged warning. A pair given more than once is linked while
+    any of its edges is (the largest weight: pool duplicates first for another rule); self-loops
+    change nothing.
+
+    Each round is one :func:`scipy.sparse.csgraph.connected_components` call over the points of all
+    oversized parts at once, on their remaining edges only (an edge cut once stays cut), and a round
+    that would cut no edge only advances t: the cost is O(n + E) per round that cuts something, at
+    most ``max_iter`` + 1 rounds. Raises ValueError for edge arrays of different lengths,
+    ``max_size`` < 1, ``step`` outside (0, 1] or ``max_iter`` < 0.
+    """
+    src, dst = np.asarray(src, dtype=np.int64).ravel(), np.asarray(dst, dtype=np.int64).ravel()
+    w = np.asarray(weight, dtype=np.float64).ravel()  # float32 weights promote exactly, as in the originals
+    if not len(src) == len(dst) == len(w):
+        raise ValueError(f"src, dst and weight must have one entry per edge, not {len(src)}, {len(dst)}, {len(w)}")
+    if int(max_size) < 1 or not 0 < float(step) <= 1 or int(max_iter) < 0:
+        raise ValueError(f"need max_size >= 1, 0 < step <= 1 and max_iter >= 0, not {max_size}, {step}, {max_iter}")
+    if threshold is None:  # a NaN weight is never an edge (w >= t is false), nor the starting threshold
+        t = float(np.nanmin(w)) if len(w) and not np.isnan(w).all() else 0.0
+    else:
+        t = float(threshold)
+    keep = w >= t
+    src, dst, w = src[keep], dst[keep], w[keep]
+    labels = components(n, src, dst)
+    sizes = np.bincount(labels, minlength=1)
+    inside = sizes[labels] > max_size  # points of the parts still to split
+    next_label = len(sizes)
+    local = np.empty(n, dtype=np.int64)  # point -> index among the points being split (set where used)
+    rounds = 0
+    while inside.any():
+        keep = inside[src]  # both ends of an edge are in one part: dst's side is the same
+        src, dst, w = src[keep], dst[keep], w[keep]
+        lightest = float(w.min()) if len(w) else np.inf
+        cuts = False
+        while rounds < max_iter and not cuts:  # rounds that cut nothing leave the parts as they are
+            t = t + (1.0 - t) * float(step)
+            rounds += 1
+            cuts = lightest < t
+        if not cuts:
+            log.warning(
+                "split_at_rising_threshold: %d points in parts above %d points remain after %d rounds "
+                "(threshold %.6f): they are kept as they are", int(inside.sum()), max_size, rounds, t)
+            break
+        keep = w >= t
+        src, dst, w = src[keep], dst[keep], w[keep]
+        points = np.flatnonzero(inside)
+        local[points] = np.arange(len(points))
+        part = components(len(points), local[src], local[dst])
+        part_sizes = np.bincount(part)
+        labels[points] = next_label + part
+        next_label += len(part_sizes)
+        inside[points] = part_sizes[part] > max_size
+    return renumber(labels)

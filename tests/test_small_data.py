@@ -24,7 +24,7 @@ from helpers import REPO, snakemake, workdir
 DEFAULTS = yaml.safe_load((REPO / "config.yaml").read_text())["methods"]
 # every training-free method; fast_hac twice (its two linkages run different code)
 METHODS = ["knn_cc", "kmeans", "mini_batch_kmeans", "fast_hac", "fast_hac_average", "dbscan", "knn_dbscan",
-           "hdbscan", "meanshift", "spectral", "aro", "chinese_whispers", "infomap"]
+           "hdbscan", "meanshift", "spectral", "aro", "chinese_whispers", "infomap", "cdp"]
 
 
 def base(method: str) -> str:
@@ -152,7 +152,7 @@ BY_HAND = {
     # K = 2: each lists its partner only, D = 0 inside a pair (with the complete lists every pair is
     # mutual and D = 0 everywhere: ARO needs K < N)
     "aro": {"th_sim": 0.0},
-    "chinese_whispers": {"th_sim": 0.5}, "infomap": {"k": 50, "min_sim": 0.5},
+    "chinese_whispers": {"th_sim": 0.5}, "infomap": {"k": 50, "min_sim": 0.5}, "cdp": {"th": 0.5},
 }
 
 

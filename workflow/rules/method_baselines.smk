@@ -1,6 +1,6 @@
-# The original learn-to-cluster project's baselines, plus Infomap: kmeans, mini_batch_kmeans, fast_hac,
-# dbscan, knn_dbscan, hdbscan, meanshift, spectral, aro, chinese_whispers, infomap. One generic rule per
-# stage, the method a wildcard; each method's settings are its config `methods.<name>` (a change reruns
+# The methods that cluster in one step (registered with rules="baseline", ltc/methods/registry.py): the
+# original learn-to-cluster project's baselines, Infomap and CDP. One generic rule per stage, the method
+# a wildcard; each method's settings are its config `methods.<name>` (a change reruns
 # only that method's jobs). A threshold set to `auto` is chosen on the labelled train split.
 
 
