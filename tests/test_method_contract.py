@@ -44,6 +44,7 @@ def keys_of_config(mapping) -> dict:
 def test_registry_schema_and_config_list_the_same_methods():
     assert list(registry.NAMES) == list(schema_node(SCHEMA["$defs"]["methods"])["properties"])
     assert list(registry.NAMES) == list(CONFIG["methods"])
+    assert list(registry.NAMES) == SCHEMA["$defs"]["method_name"]["enum"], "the schema's method_name list"
 
 
 @pytest.mark.parametrize("name", registry.NAMES)

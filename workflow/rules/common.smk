@@ -10,6 +10,7 @@ import ltc.config
 import ltc.datasets
 import ltc.imports
 import ltc.io
+import ltc.method_choice
 import ltc.methods.registry
 from ltc.datasets import KNN_FILE_TAG as FILE_TAG
 from snakemake.logging import logger

@@ -1,5 +1,10 @@
 # Scores of a method's predicted labels against the test split's labels; the configured `method`'s
-# scores are also the dataset's headline results/<ds>/{fscore.txt,metrics.json}.
+# scores are also the dataset's headline results/<ds>/{fscore.txt,metrics.json}. With `method: auto`
+# the headline method is the compared one of best pairwise F on the labelled train split
+# (results/<ds>/method.json says which, and the table it was chosen from).
+
+
+include: "evaluate_common.smk"
 
 
 rule evaluate:
@@ -27,10 +32,32 @@ rule evaluate:
         " --json-out {output.json} --txt-out {output.txt} --log {log}"
 
 
+checkpoint choose_method:
+    input:
+        unpack(method_candidates),
+        script=script("choose_method.py"),
+        package=package("choose_method.py"),
+    output:
+        "results/{ds}/method.json",
+    params:
+        options=choose_method_options,
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/choose_method.log",
+    benchmark:
+        "results/{ds}/benchmarks/choose_method.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    shell:
+        "python {input.script} {params.options} --out {output} --log {log}"
+
+
 rule default_method_scores:
     input:
-        json=f"results/{{ds}}/{config['method']}/metrics.json",
-        txt=f"results/{{ds}}/{config['method']}/fscore.txt",
+        json=lambda wc: f"results/{wc.ds}/{default_method(wc)}/metrics.json",
+        txt=lambda wc: f"results/{wc.ds}/{default_method(wc)}/fscore.txt",
     output:
         json="results/{ds}/metrics.json",
         txt="results/{ds}/fscore.txt",

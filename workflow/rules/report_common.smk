@@ -62,7 +62,8 @@ def everything_compared(wildcards):
     spec, ds = config["datasets"][wildcards.ds], wildcards.ds
     out = [f"results/{ds}/comparison.tsv"] if "test" in spec else []
     if "test_scales" in spec:
-        names = ["all", "fscore.txt"] if config["method"] in compare_methods(wildcards) else ["all"]
+        headline = config["method"] == "auto" or config["method"] in compare_methods(wildcards)
+        names = ["all", "fscore.txt"] if headline else ["all"]
         out += [f"results/{ds}/{s}/{name}" for s in test_scales(wildcards) for name in names]
         out.append(f"results/{ds}/scales.tsv")
     return out
