@@ -10,7 +10,7 @@ rule train_gcne:
     input:
         features="results/{ds}/gcnv/train/gcn_features.npy",
         knn=lambda wc: gcne_knn(wc, "train"),
-        confidence="results/{ds}/gcnv/train/confidence.npy",
+        confidence="results/{ds}/gcnv/train/hidden/confidence.npy",
         labels=train_labels,
         script=script("train_gcne.py"),
         package=package("train_gcne.py"),
@@ -44,7 +44,7 @@ rule links_gcne:
         model=gcne_model,
         features="results/{ds}/gcnv/{split}/gcn_features.npy",
         knn=gcne_knn,
-        confidence="results/{ds}/gcnv/{split}/confidence.npy",
+        confidence="results/{ds}/gcnv/{split}/hidden/confidence.npy",
         script=script("links_gcne.py"),
         package=package("links_gcne.py"),
     output:

@@ -25,7 +25,7 @@ def gcne_cost(wildcards):
     """GCN-E's steps: GCN-V's stages it builds on, the kNN of GCN-V's hidden features, its training (if
     this dataset trains its own model), links, threshold sweep (if chosen here) and clustering."""
     own = gcne_model(wildcards) == f"results/{wildcards.ds}/gcne/model.pt"
-    steps = gcnv_stages(wildcards) + knn_steps(wildcards, GCN_FEATURES, "*", gcne_settings(wildcards)["k"])
+    steps = gcnv_stages(wildcards, hidden=True) + knn_steps(wildcards, GCN_FEATURES, "*", gcne_settings(wildcards)["k"])
     steps += [benchmark_stem("train_gcne", wildcards)] * own + [benchmark_stem("links_gcne", wildcards)]
     return steps + own_steps(wildcards, "gcne", "cluster_links", "select_threshold_links", lmethod="gcne")
 

@@ -49,11 +49,11 @@ rule infer_gcnv:
         package=package("infer_gcnv.py"),
     output:
         confidence="results/{ds}/gcnv/{split}/confidence.npy",
-        gcn_features="results/{ds}/gcnv/{split}/gcn_features.npy",
     params:
         dim=lambda wc: config["datasets"][wc.ds]["dim"],
         th_sim=lambda wc: gcnv_settings(wc)["th_sim"],
         device=lambda wc: gcnv_settings(wc)["train"]["device"],
+        hidden=lambda wc, output: f"--gcn-features {output.gcn_features}" if "gcn_features" in output.keys() else "",
     conda:
         ENV
     log:
@@ -67,12 +67,24 @@ rule infer_gcnv:
     shell:
         "python {input.script} --model {input.model} --features {input.features} --dim {params.dim}"
         " --knn {input.knn} --th-sim {params.th_sim} --device {params.device} --threads {threads}"
-        " --confidence {output.confidence} --gcn-features {output.gcn_features} --log {log}"
+        " --confidence {output.confidence} {params.hidden} --log {log}"
+
+
+# The same inference writing the hidden features too (N x nhid float32: 1.2 GB at 584K x 512), only
+# where they are read: GCN-E, and GCN-V's links with use_gcn_feat.
+use rule infer_gcnv as infer_gcnv_hidden with:
+    output:
+        confidence="results/{ds}/gcnv/{split}/hidden/confidence.npy",
+        gcn_features="results/{ds}/gcnv/{split}/gcn_features.npy",
+    log:
+        "results/{ds}/logs/gcnv_hidden_features_{split}.log",
+    benchmark:
+        "results/{ds}/benchmarks/gcnv_hidden_features_{split}.tsv"
 
 
 rule links_gcnv:
     input:
-        confidence="results/{ds}/gcnv/{split}/confidence.npy",
+        confidence=gcnv_link_confidence,
         knn=gcnv_link_knn,
         script=script("links_gcnv.py"),
         package=package("links_gcnv.py"),

@@ -36,21 +36,30 @@ def gcnv_link_knn(wildcards, split=None):
     return knn_file(wildcards, split)
 
 
+def gcnv_link_confidence(wildcards):
+    """The confidences GCN-V links with: with use_gcn_feat those of the inference that also wrote the
+    hidden features it links on (the same values), else those of the inference that writes none."""
+    folder = "hidden/" if gcnv_settings(wildcards)["use_gcn_feat"] else ""
+    return f"results/{wildcards.ds}/gcnv/{wildcards.split}/{folder}confidence.npy"
+
+
 def gcn_features(wildcards):
     """The kNN rules' inputs for GCN-V's hidden features of a split (N x methods.gcnv.nhid, .npy)."""
     return {"features": f"results/{wildcards.ds}/gcnv/{wildcards.split}/gcn_features.npy"}
 
 
-def gcnv_stages(wildcards):
-    """Benchmark stems of GCN-V's training (if this dataset trains its own model) and inference."""
+def gcnv_stages(wildcards, hidden):
+    """Benchmark stems of GCN-V's training (if this dataset trains its own model) and inference (the one
+    that writes the hidden features too, if ``hidden``)."""
     own = gcnv_model(wildcards) == f"results/{wildcards.ds}/gcnv/model.pt"
-    return [benchmark_stem("train_gcnv", wildcards)] * own + [benchmark_stem("infer_gcnv", wildcards)]
+    infer = benchmark_stem("infer_gcnv_hidden" if hidden else "infer_gcnv", wildcards)
+    return [benchmark_stem("train_gcnv", wildcards)] * own + [infer]
 
 
 def gcnv_cost(wildcards):
     """GCN-V's steps: its stages, links, threshold sweep (if chosen here) and clustering, and with
     use_gcn_feat the kNN of its hidden features."""
-    steps = gcnv_stages(wildcards) + [benchmark_stem("links_gcnv", wildcards)]
+    steps = gcnv_stages(wildcards, gcnv_settings(wildcards)["use_gcn_feat"]) + [benchmark_stem("links_gcnv", wildcards)]
     steps += own_steps(wildcards, "gcnv", "cluster_links", "select_threshold_links", lmethod="gcnv")
     if gcnv_settings(wildcards)["use_gcn_feat"]:
         steps += knn_steps(wildcards, GCN_FEATURES, "*", knn_settings(wildcards)["k"])

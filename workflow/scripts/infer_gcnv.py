@@ -28,8 +28,11 @@ def main(args):
     graph = SymmetricKnnGraph(args.knn, args.th_sim, args.batch_size)
     log.info("graph: %d vertices, %d reverse edges (self-loops included)", graph.n, graph.reverse.nnz)
     x = gcn.read_normalized(args.features, args.dim, args.batch_size)
-    with npy_row_writer(args.gcn_features, (len(x), model.conv1.weight.shape[1])) as hidden:
-        conf = gcn.predict_graph(model, x, graph, hidden, batch_size=args.batch_size, device_name=args.device)
+    if args.gcn_features:
+        with npy_row_writer(args.gcn_features, (len(x), model.conv1.weight.shape[1])) as hidden:
+            conf = gcn.predict_graph(model, x, graph, hidden, batch_size=args.batch_size, device_name=args.device)
+    else:  # no hidden features asked for: none are written
+        conf = gcn.predict_graph(model, x, graph, batch_size=args.batch_size, device_name=args.device)
     log.info("confidence: mean %.4f, min %.4f, max %.4f", conf.mean(), conf.min(), conf.max())
     save_array(args.confidence, conf)
 
@@ -45,5 +48,5 @@ if __name__ == "__main__":
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=65536, help="rows per block of the graph and of the model")
     p.add_argument("--confidence", required=True, help="confidences (.npy, N) to write")
-    p.add_argument("--gcn-features", required=True, help="hidden features (.npy, N x nhid) to write")
+    p.add_argument("--gcn-features", help="hidden features (.npy, N x nhid) to write (default: none)")
     cli.run(main, p.parse_args())
