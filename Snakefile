@@ -20,6 +20,7 @@ include: "workflow/rules/method_gcnv.smk"
 include: "workflow/rules/method_gcne.smk"
 include: "workflow/rules/link_clustering.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/clusters.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -2,7 +2,8 @@
 
 One module per concept: ``io`` (feature, label and kNN files), ``validate``,
 ``synthetic`` (demo data), ``download``, ``knn``, ``methods`` (clustering
-methods) and ``metrics`` (pairwise / BCubed F-score, NMI).
+methods) and ``metrics`` (pairwise / BCubed F-score, NMI); ``ltc.cluster`` and
+``ltc.evaluate`` (:mod:`ltc.api`) run them without Snakemake.
 """
 
 
@@ -12,3 +13,20 @@ class DataError(ValueError):
 
 class DownloadError(RuntimeError):
     """A transfer that failed for good; the message names the URL and what to do."""
+
+
+#: the Python API (:mod:`ltc.api`), loaded on first use: ``import ltc`` stays light, and the workflow's
+#: rule inputs (read from import statements, :mod:`ltc.imports`) do not grow by the API's modules
+_API = ("cluster", "evaluate")
+
+
+def __getattr__(name: str):
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module("ltc.api"), name)
+    raise AttributeError(f"module 'ltc' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_API])

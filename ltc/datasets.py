@@ -2,7 +2,8 @@
 
 A dataset has up to two splits, ``train`` and ``test``. A split either has a ``name`` (its files
 are in the learn-to-cluster layout under the dataset's ``data_dir``: ``features/NAME.bin``,
-``labels/NAME.meta``, ``knns/NAME/``) or explicit ``features`` / ``labels`` / ``knns`` paths.
+``labels/NAME.meta``, ``knns/NAME/``) or explicit ``features`` / ``labels`` / ``knns`` paths. Either may
+name ``ids``: a text file of one id (or image path) per feature row, for ``clusters.tsv`` (:mod:`ltc.clusters`).
 Settings under ``knn`` and ``methods`` may be overridden per dataset. Files a split names by explicit
 paths are the user's: no generator or archive ever writes them (:func:`generated_splits`,
 :func:`produced_files`, :func:`check_file_owners`).
@@ -38,6 +39,7 @@ class Split:
     features: str
     labels: str | None
     knn_dir: str
+    ids: str | None = None  #: one id or image path per feature row (optional; never generated)
 
 
 def data_dir(config: dict, dataset: str) -> str:
@@ -58,6 +60,7 @@ def split(config: dict, dataset: str, which: str) -> Split:
         features=spec.get("features", f"{root}/features/{name}.bin"),
         labels=labels,
         knn_dir=spec.get("knns", f"{root}/knns/{name}"),
+        ids=spec.get("ids"),
     )
 
 
@@ -69,13 +72,13 @@ def settings(config: dict, dataset: str, section: str) -> dict:
 def with_test_scales(datasets: dict) -> dict:
     """``datasets`` plus one dataset ``<ds>/<scale>`` per entry of each dataset's ``test_scales``.
 
-    A scale dataset has the base's ``dim``, ``data_dir``, ``knn``, ``methods`` and ``compare``, the scale's
+    A scale dataset has the base's ``dim``, ``data_dir``, ``knn``, ``methods``, ``compare`` and ``evaluation``, the scale's
     split as its test split, and no train split: ``scale_of`` names the base, whose train split gives
     its trained models and ``auto`` thresholds. It makes no files of its own (the base's archives do).
     """
     out = dict(datasets)
     for base, spec in datasets.items():
-        shared = {key: value for key, value in spec.items() if key in ("dim", "data_dir", "knn", "methods", "compare")}
+        shared = {key: value for key, value in spec.items() if key in ("dim", "data_dir", "knn", "methods", "compare", "evaluation")}
         for scale, test in spec.get("test_scales", {}).items():
             out[f"{base}/{scale}"] = {**shared, "test": test, "scale_of": base}
     return out

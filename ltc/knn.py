@@ -25,6 +25,7 @@ project's ragged object layout converted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import zipfile
@@ -46,6 +47,51 @@ from ltc.rows import normalized
 log = logging.getLogger(__name__)
 
 METHODS = tuple(KNN_FILE_TAG)
+
+
+def _setting(default, doc: str):
+    """A documented settings field (nested settings as a default factory)."""
+    if dataclasses.is_dataclass(default):
+        return dataclasses.field(default_factory=lambda: default, metadata={"doc": doc})
+    return dataclasses.field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class IVFSettings:
+    """The ``ivf`` index (config ``knn.ivf``)."""
+    nlist: int | str = _setting("auto", "cells of the inverted file; 'auto': the power of two nearest 4 sqrt(N)")
+    nprobe: int = _setting(16, "cells scanned per query")
+
+
+@dataclass(frozen=True)
+class HNSWSettings:
+    """The ``hnsw`` index (config ``knn.hnsw``)."""
+    m: int = _setting(32, "links per node of the HNSW graph")
+    ef_construction: int = _setting(40, "candidate list length while building")
+    ef_search: int = _setting(100, "candidate list length while searching")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The kNN graph's settings (config ``knn``): their one default is here; config.yaml's global
+    ``knn`` entry repeats them and tests/test_api.py binds the two (and the schema's keys)."""
+    method: str = _setting("flat", "flat (exact), ivf or hnsw (approximate)")
+    k: int = _setting(80, "neighbours per point, itself included")
+    batch_size: int = _setting(65536, "query rows searched per batch (also the unit of a shard)")
+    shards: int = _setting(1, "query shards searched as separate jobs, then merged (same kNN for any count)")
+    ivf: IVFSettings = _setting(IVFSettings(), "see IVFSettings")
+    hnsw: HNSWSettings = _setting(HNSWSettings(), "see HNSWSettings")
+    recall_sample: int = _setting(1000, "queries checked against exact search for approximate methods")
+    seed: int = _setting(0, "seed of the IVF training sample and of the recall sample")
+
+    def index_params(self) -> dict:
+        """:func:`build_index` keyword arguments of these settings (besides ``batch_size``)."""
+        return {"nlist": self.ivf.nlist, "nprobe": self.ivf.nprobe, "hnsw_m": self.hnsw.m,
+                "ef_construction": self.hnsw.ef_construction, "ef_search": self.hnsw.ef_search, "seed": self.seed}
+
+
+#: the default kNN settings (config.yaml's global ``knn``)
+DEFAULTS = Settings()
 
 
 def auto_nlist(n: int) -> int:
@@ -91,9 +137,10 @@ class IVFCells:
     probes: np.ndarray
 
 
-def build_index(feats: np.ndarray, method: str, *, nlist: int | str = "auto", nprobe: int = 16,
-                hnsw_m: int = 32, ef_construction: int = 40, ef_search: int = 100,
-                batch_size: int = 65536, seed: int = 0) -> IVFCells | faiss.Index:
+def build_index(feats: np.ndarray, method: str, *, nlist: int | str = DEFAULTS.ivf.nlist,
+                nprobe: int = DEFAULTS.ivf.nprobe, hnsw_m: int = DEFAULTS.hnsw.m,
+                ef_construction: int = DEFAULTS.hnsw.ef_construction, ef_search: int = DEFAULTS.hnsw.ef_search,
+                batch_size: int = DEFAULTS.batch_size, seed: int = DEFAULTS.seed) -> IVFCells | faiss.Index:
     """The approximate index over the normalised rows: :class:`IVFCells` (``ivf``) or a faiss HNSW index."""
     n, dim = feats.shape
     if method == "ivf":
@@ -180,7 +227,7 @@ def shard_rows(n: int, shards: int, shard: int, batch_size: int) -> range:
 
 
 def search(feats: np.ndarray, k: int, method: str = "flat", index: IVFCells | faiss.Index | None = None,
-           rows: range | None = None, batch_size: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+           rows: range | None = None, batch_size: int = DEFAULTS.batch_size) -> tuple[np.ndarray, np.ndarray]:
     """kNN of the rows ``rows`` (all by default) among all rows of ``feats``, in batches of ``batch_size``.
 
     ``index`` is :func:`build_index`'s result for ``ivf`` and ``hnsw`` (none for exact ``flat``).
@@ -237,7 +284,7 @@ def set_threads(threads: int | None) -> None:
 
 
 def knn_graph(feats: np.ndarray, k: int, method: str = "flat", threads: int | None = None,
-              batch_size: int = 65536, **index_params) -> tuple[np.ndarray, np.ndarray]:
+              batch_size: int = DEFAULTS.batch_size, **index_params) -> tuple[np.ndarray, np.ndarray]:
     """kNN of every row of ``feats`` among all rows (itself included), by cosine similarity."""
     set_threads(threads)
     index = None if method == "flat" else build_index(feats, method, batch_size=batch_size, **index_params)
@@ -259,13 +306,13 @@ def add_arguments(parser, methods: tuple[str, ...] = METHODS) -> None:
     parser.add_argument("--features", required=True)
     parser.add_argument("--dim", type=int, required=True)
     parser.add_argument("--method", choices=methods, default=methods[0])
-    parser.add_argument("--batch-size", type=int, default=65536, help="query rows searched per batch")
-    parser.add_argument("--nlist", default="auto", help="ivf: number of cells, or 'auto'")
-    parser.add_argument("--nprobe", type=int, default=16, help="ivf: cells scanned per query")
-    parser.add_argument("--hnsw-m", type=int, default=32)
-    parser.add_argument("--ef-construction", type=int, default=40)
-    parser.add_argument("--ef-search", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="query rows searched per batch")
+    parser.add_argument("--nlist", default=DEFAULTS.ivf.nlist, help="ivf: number of cells, or 'auto'")
+    parser.add_argument("--nprobe", type=int, default=DEFAULTS.ivf.nprobe, help="ivf: cells scanned per query")
+    parser.add_argument("--hnsw-m", type=int, default=DEFAULTS.hnsw.m)
+    parser.add_argument("--ef-construction", type=int, default=DEFAULTS.hnsw.ef_construction)
+    parser.add_argument("--ef-search", type=int, default=DEFAULTS.hnsw.ef_search)
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
     parser.add_argument("--threads", type=int, default=None)
 
 

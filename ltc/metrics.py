@@ -14,6 +14,11 @@ all: every true identity, or every predicted cluster, a single face) is reported
 scikit-learn does for the Fowlkes-Mallows index that the learn-to-cluster pairwise F is taken from
 (that code divides anyway and gets NaN): a zero denominator means no true-positive pair, and no
 warning or NaN is ever produced. So all-singleton labels score pairwise F 0 even against themselves.
+
+Noise: a label that means "no identity" (e.g. ``-1`` for faces nobody annotated, or a clusterer's
+noise points) may be scored as one singleton per item instead of as one big cluster
+(:func:`noise_as_singletons`, ``evaluate(..., noise_label=-1, noise_in="gt")``): the items are relabelled
+before the contingency table, so they count as pairs with no one.
 """
 from __future__ import annotations
 
@@ -78,8 +83,49 @@ def nmi(table: sparse.csr_matrix) -> float:
     return _ratio(max(mi, 0.0), (h_gt + h_pred) / 2)
 
 
-def evaluate(gt: np.ndarray, pred: np.ndarray) -> dict:
-    """All metrics for one prediction: ``{"pairwise": {...}, "bcubed": {...}, "nmi": x, "n_clusters": n}``."""
+NOISE_IN = ("gt", "pred", "both")  #: where :func:`evaluate` applies ``noise_label``
+
+
+def noise_as_singletons(labels: np.ndarray, noise_label: int | None) -> np.ndarray:
+    """``(n,)`` int64 labels in which every item labelled ``noise_label`` is a singleton of its own.
+
+    The other items keep their grouping (renumbered densely 0..m-1 in label order); the noise items get
+    the new labels m, m+1, ... in item order. ``noise_label=None`` (or a label no item has) leaves the
+    grouping as it is. Raises ``ValueError`` for labels that are not 1-D integers.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not (np.issubdtype(labels.dtype, np.integer) or labels.size == 0):
+        raise ValueError(f"labels must be a 1-D integer array, got {labels.dtype}{labels.shape}")
+    labels = labels.astype(np.int64, copy=False)
+    if noise_label is None:
+        return labels
+    noise = labels == noise_label
+    if not noise.any():
+        return labels
+    _, dense = np.unique(labels[~noise], return_inverse=True)
+    out = np.empty(len(labels), dtype=np.int64)
+    out[~noise] = dense
+    out[noise] = dense.max(initial=-1) + 1 + np.arange(int(noise.sum()), dtype=np.int64)
+    return out
+
+
+def evaluate(gt: np.ndarray, pred: np.ndarray, noise_label: int | None = None, noise_in: str = "gt") -> dict:
+    """All metrics for one prediction: ``{"pairwise": {...}, "bcubed": {...}, "nmi": x, "n_clusters": n}``.
+
+    ``gt`` and ``pred``: ``(n,)`` integer labels of the same items. ``noise_label``: a label scored as
+    one singleton per item (:func:`noise_as_singletons`) in the true labels (``noise_in="gt"``, the
+    default: a prediction's cluster that happens to carry the same number is left alone), the
+    predictions (``"pred"``) or both (``"both"``); ``None``: every label is a cluster. ``n_clusters``
+    counts the predicted clusters after that. Raises ``ValueError`` for another ``noise_in`` or labels
+    of different shapes.
+    """
+    if noise_in not in NOISE_IN:
+        raise ValueError(f"noise_in must be one of {', '.join(NOISE_IN)}, got {noise_in!r}")
+    if noise_label is not None:
+        if noise_in in ("gt", "both"):
+            gt = noise_as_singletons(gt, noise_label)
+        if noise_in in ("pred", "both"):
+            pred = noise_as_singletons(pred, noise_label)
     table = contingency(gt, pred)
     return {
         "pairwise": pairwise(table),
@@ -96,4 +142,9 @@ def format_report(metrics: dict) -> str:
         m = metrics[name]
         lines.append(f"{name:<8} precision {m['precision']:.4f}  recall {m['recall']:.4f}  fscore {m['fscore']:.4f}")
     lines.append(f"nmi      {metrics['nmi']:.4f}")
+    noise = metrics.get("noise")
+    if noise:
+        where = {"gt": "the true labels", "pred": "the predictions", "both": "the true labels and the predictions"}
+        lines.append(f"noise    label {noise['label']} scored as one singleton per item in {where[noise['in']]} "
+                     f"({noise['gt_items']} true, {noise['pred_items']} predicted items carry it)")
     return "\n".join(lines) + "\n"

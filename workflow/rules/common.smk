@@ -305,6 +305,7 @@ def settings_json(wildcards, method):
 
 
 COSTS = {}  # method -> steps(wildcards): the benchmark file stems its comparison row counts (register_cost)
+CONFIDENCES = {}  # method -> file(wildcards): its per-item confidences of a split (register_confidence)
 
 
 def register_cost(method, steps):
@@ -314,6 +315,12 @@ def register_cost(method, steps):
     shared kNN graph of the input features. Each must have run for the dataset (compare.py refuses a
     stem that matches no benchmark file)."""
     COSTS[method] = steps
+
+
+def register_confidence(method, path):
+    """Each method's rules file calls it if the method scores every item: ``path(wildcards)`` (with
+    ``ds`` and ``split``) is the .npy of those scores (float32, one per item), shown in clusters.tsv."""
+    CONFIDENCES[method] = path
 
 
 def benchmark_stem(rule_name, wildcards, **values):

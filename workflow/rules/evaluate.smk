@@ -18,6 +18,7 @@ rule evaluate:
         txt="results/{ds}/{method}/fscore.txt",
     params:
         method=lambda wc: wc.method,
+        noise=noise_options,
     conda:
         ENV
     log:
@@ -28,7 +29,7 @@ rule evaluate:
     resources:
         mem_mb=2000,
     shell:
-        "python {input.script} {input.gt} {input.pred} --method {params.method}"
+        "python {input.script} {input.gt} {input.pred} --method {params.method} {params.noise}"
         " --json-out {output.json} --txt-out {output.txt} --log {log}"
 
 

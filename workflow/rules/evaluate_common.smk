@@ -1,5 +1,5 @@
 # Input functions of evaluate.smk: the configured `method`, or (`method: auto`) the one chosen on the
-# labelled train split (checkpoint choose_method, ltc/method_choice.py).
+# labelled train split (checkpoint choose_method, ltc/method_choice.py); the `evaluation` options.
 
 
 def method_candidates(wildcards):
@@ -37,3 +37,11 @@ def default_method(wildcards):
             f"train split and leave the thresholds at auto."
         )
     return ltc.method_choice.chosen(checkpoints.choose_method.get(ds=wildcards.ds).output[0])
+
+
+def noise_options(wildcards):
+    """evaluate.py's --noise-label/--noise-in from `evaluation` (datasets.<ds>.evaluation overrides it)."""
+    evaluation = ltc.datasets.settings(config, wildcards.ds, "evaluation")
+    if evaluation.get("noise_label") is None:
+        return ""
+    return f"--noise-label {int(evaluation['noise_label'])} --noise-in {evaluation.get('noise_in', 'gt')}"

@@ -31,3 +31,4 @@ def gcne_cost(wildcards):
 
 
 register_cost("gcne", gcne_cost)
+register_confidence("gcne", lambda wc: f"results/{wc.ds}/gcnv/{wc.split}/hidden/confidence.npy")  # GCN-V's, which it links on

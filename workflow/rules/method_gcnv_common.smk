@@ -68,3 +68,4 @@ def gcnv_cost(wildcards):
 
 register_feature_set(GCN_FEATURES, gcn_features, lambda wc: gcnv_settings(wc)["nhid"])
 register_cost("gcnv", gcnv_cost)
+register_confidence("gcnv", gcnv_link_confidence)

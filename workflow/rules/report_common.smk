@@ -31,11 +31,15 @@ def shared_knn_benchmarks(wildcards):
 def compare_options(wildcards):
     """Command-line options of compare.py that come from the config and the methods' registrations: each
     compared method's cost steps (register_cost), the shared kNN, the threshold sweeps."""
-    steps = " ".join(shlex.quote(f"{m}={','.join(COSTS[m](wildcards))}") for m in compare_methods(wildcards))
     sweeps = " ".join(shlex.quote(f"{m}={path}") for m, path in compare_sweep_files(wildcards).items())
-    return (f"--methods {' '.join(compare_methods(wildcards))} --steps {steps}"
-            f" --shared {' '.join(map(shlex.quote, shared_knn_benchmarks(wildcards)))}"
+    return (f"--methods {' '.join(compare_methods(wildcards))} {cost_options(wildcards, compare_methods(wildcards))}"
             + (f" --sweep {sweeps}" if sweeps else ""))
+
+
+def cost_options(wildcards, methods):
+    """--steps (each method's registered cost steps) and --shared (the input features' kNN graph)."""
+    steps = " ".join(shlex.quote(f"{m}={','.join(COSTS[m](wildcards))}") for m in methods)
+    return f"--steps {steps} --shared {' '.join(map(shlex.quote, shared_knn_benchmarks(wildcards)))}"
 
 
 def test_scales(wildcards):
@@ -56,14 +60,20 @@ def test_scales(wildcards):
 
 
 def everything_compared(wildcards):
-    """What results/<ds>/all stands for: the comparison on the test split, and for each test scale its
-    comparison (and headline scores, fscore.txt, if the configured `method` is a compared one), then
-    the scale table."""
+    """What results/<ds>/all stands for: the comparison on the test split (its summary if the split has no
+    labels), and for each test scale its comparison (and headline scores, fscore.txt, if the configured
+    `method` is a compared one), then the scale table (when every scale is labelled)."""
     spec, ds = config["datasets"][wildcards.ds], wildcards.ds
-    out = [f"results/{ds}/comparison.tsv"] if "test" in spec else []
+    if "test" in spec:  # a test split without labels has no scores: summary.{tsv,md} (clusters.smk) instead
+        out = [f"results/{ds}/comparison.tsv" if test_is_labelled(wildcards) else f"results/{ds}/summary.tsv"]
+    else:
+        out = []
     if "test_scales" in spec:
         headline = config["method"] == "auto" or config["method"] in compare_methods(wildcards)
         names = ["all", "fscore.txt"] if headline else ["all"]
-        out += [f"results/{ds}/{s}/{name}" for s in test_scales(wildcards) for name in names]
-        out.append(f"results/{ds}/scales.tsv")
+        labelled = {s: test_is_labelled(types.SimpleNamespace(ds=f"{ds}/{s}")) for s in test_scales(wildcards)}
+        out += [f"results/{ds}/{s}/{name}" for s in test_scales(wildcards) for name in names
+                if name == "all" or labelled[s]]  # an unlabelled scale: its summary, no scores
+        if all(labelled.values()):  # the scale table compares scores
+            out.append(f"results/{ds}/scales.tsv")
     return out

@@ -33,11 +33,11 @@ def main(args):
 if __name__ == "__main__":
     p = cli.parser(__doc__)
     knn.add_arguments(p)
-    p.add_argument("--k", type=int, default=80)
+    p.add_argument("--k", type=int, default=knn.DEFAULTS.k)
     p.add_argument("--out", required=True, help=".npz kNN file to write")
     p.add_argument("--index", help="index written by knn_index.py (ivf, hnsw); built here if not given")
     p.add_argument("--shard", type=int, default=0, help="which query shard to search (0-based)")
     p.add_argument("--shards", type=int, default=1, help="number of query shards")
     p.add_argument("--stats", help="JSON with recall@k (approximate methods; all rows only)")
-    p.add_argument("--recall-sample", type=int, default=1000, help="queries for recall@k (approximate methods)")
+    p.add_argument("--recall-sample", type=int, default=knn.DEFAULTS.recall_sample, help="queries for recall@k (approximate methods)")
     cli.run(main, p.parse_args())

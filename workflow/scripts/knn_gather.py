@@ -47,6 +47,7 @@ if __name__ == "__main__":
     p.add_argument("--method", choices=knn.METHODS, required=True)
     p.add_argument("--out", required=True, help=".npz kNN file to write")
     p.add_argument("--stats", required=True, help="JSON with the shard count and recall@k to write")
-    p.add_argument("--recall-sample", type=int, default=1000, help="queries for recall@k (approximate methods; 0: none)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--recall-sample", type=int, default=knn.DEFAULTS.recall_sample,
+                   help="queries for recall@k (approximate methods; 0: none)")
+    p.add_argument("--seed", type=int, default=knn.DEFAULTS.seed)
     cli.run(main, p.parse_args())
