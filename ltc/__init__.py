@@ -5,6 +5,13 @@ One module per concept: ``io`` (feature, label and kNN files), ``validate``,
 methods) and ``metrics`` (pairwise / BCubed F-score, NMI); ``ltc.cluster`` and
 ``ltc.evaluate`` (:mod:`ltc.api`) run them without Snakemake.
 """
+import os
+
+# Intel MKL (torch's CPU BLAS) in its conditional numerical reproducibility mode, the best code path
+# for this CPU: without it MKL's float GEMM may round differently from run to run (seen: GCN-V trained
+# twice on the same data, threads and seed gave weights differing in the last bits). Set before torch
+# makes its first MKL call; a user's own MKL_CBWR wins.
+os.environ.setdefault("MKL_CBWR", "AUTO")
 
 
 class DataError(ValueError):

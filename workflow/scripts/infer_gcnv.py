@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 
 import logging  # noqa: E402
 
+import ltc  # noqa: E402,F401  (before torch: it sets MKL's reproducible mode)
 import torch  # noqa: E402
 
 from ltc import cli, gcn  # noqa: E402

@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
+import ltc  # noqa: E402,F401  (before torch: it sets MKL's reproducible mode)
 import torch  # noqa: E402
 
 from ltc import DataError, cli, confidence, gcn, gcne  # noqa: E402
