@@ -9,6 +9,8 @@ import os
 import sys
 from collections.abc import Callable
 
+import numpy as np
+
 from ltc import DataError, DownloadError
 
 #: errors of the file system rather than of the program: a full disk, a read-only or foreign folder
@@ -85,3 +87,18 @@ def setting_option(parser: argparse.ArgumentParser, flag: str, params, path: str
         value = getattr(value, name)
     parser.add_argument(flag, type=type(value), default=value, help=f"{field.metadata['doc']} (default {value})",
                         **kwargs)
+
+
+def add_truth_options(parser: argparse.ArgumentParser) -> None:
+    """``--labels`` (a split's true labels, .meta) and ``--noise-label`` (config ``evaluation.noise_label``:
+    items with that label are each an identity of their own, as the evaluation scores them)."""
+    parser.add_argument("--labels", required=True, help="true labels of the split (.meta)")
+    parser.add_argument("--noise-label", type=int, help="a label meaning no identity: each such item its own")
+
+
+def truth(args) -> np.ndarray:
+    """The true labels of :func:`add_truth_options`' options (int64, N), noise items made singletons."""
+    from ltc.io import read_labels
+    from ltc.metrics import noise_as_singletons
+
+    return noise_as_singletons(read_labels(args.labels), args.noise_label)

@@ -152,6 +152,15 @@ def train_labels(wildcards):
     return existing_or_produced(s.labels, wildcards.ds, "Label")
 
 
+def truth_noise(wildcards):
+    """``--noise-label N`` for a script reading true labels when `evaluation.noise_label` applies to them
+    (noise_in gt or both): those items are each an identity of their own, as the evaluation scores them."""
+    evaluation = ltc.datasets.settings(config, wildcards.ds, "evaluation")
+    if evaluation.get("noise_label") is None or evaluation.get("noise_in", "gt") == "pred":
+        return ""
+    return f"--noise-label {int(evaluation['noise_label'])}"
+
+
 def knn_settings(wildcards):
     return ltc.datasets.settings(config, wildcards.ds, "knn")
 

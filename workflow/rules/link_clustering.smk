@@ -18,6 +18,7 @@ rule select_threshold_links:
         ),
     params:
         settings=lambda wc: settings_json(wc, wc.lmethod),
+        noise=truth_noise,
     conda:
         ENV
     log:
@@ -28,7 +29,7 @@ rule select_threshold_links:
     resources:
         mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
     shell:
-        "python {input.script} --links {input.links} --labels {input.labels} --method {wildcards.lmethod} --settings {params.settings:q}"
+        "python {input.script} --links {input.links} --labels {input.labels} {params.noise} --method {wildcards.lmethod} --settings {params.settings:q}"
         " --out {output.json} --plot {output.plot} --log {log}"
 
 

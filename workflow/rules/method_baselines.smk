@@ -26,6 +26,7 @@ rule select_threshold_baseline:
     params:
         settings=lambda wc: settings_json(wc, wc.baseline),
         options=sweep_options,
+        noise=truth_noise,
     conda:
         ENV
     log:
@@ -37,7 +38,7 @@ rule select_threshold_baseline:
         mem_mb=lambda wc, input: int(6 * input.size_mb) + 2000,
     shell:
         "python {input.script} --method {wildcards.baseline} --settings {params.settings:q} {params.options}"
-        " --labels {input.labels} --out {output.json} --plot {output.plot} --log {log}"
+        " --labels {input.labels} {params.noise} --out {output.json} --plot {output.plot} --log {log}"
 
 
 rule cluster_baseline:

@@ -54,6 +54,8 @@ def baseline_inputs(wc):
 def baseline_options(wc, input):
     """Command-line options naming the inputs, the feature width and the threshold."""
     opts = [f"--{key} {input[key]}" for key in ("knn", "features", "labels") if key in input.keys()]
+    if "labels" in input.keys():
+        opts.append(truth_noise(wc))
     if "features" in input.keys():
         opts.append(f"--dim {config['datasets'][wc.ds]['dim']}")
     if threshold_name(wc, wc.baseline):

@@ -22,6 +22,7 @@ rule train_gcne:
         nhid=lambda wc: gcne_settings(wc)["nhid"],
         ignore_ratio=lambda wc: gcne_settings(wc)["ignore_ratio"]["train"],
         train=lambda wc: " ".join(f"--{key.replace('_', '-')} {value}" for key, value in gcne_settings(wc)["train"].items()),
+        noise=truth_noise,
     conda:
         ENV
     log:
@@ -35,7 +36,7 @@ rule train_gcne:
         gpu=lambda wc: gcnv_settings(wc)["gpus"],
     shell:
         "python {input.script} --features {input.features} --knn {input.knn} --confidence {input.confidence}"
-        " --labels {input.labels} --th-sim {params.th_sim} --nhid {params.nhid} --ignore-ratio {params.ignore_ratio}"
+        " --labels {input.labels} {params.noise} --th-sim {params.th_sim} --nhid {params.nhid} --ignore-ratio {params.ignore_ratio}"
         " {params.train} --threads {threads} --out {output.model} --curve {output.curve} --log {log}"
 
 

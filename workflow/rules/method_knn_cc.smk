@@ -18,6 +18,8 @@ rule select_threshold_knn_cc:
             caption="../report/threshold_sweep.rst",
             category="thresholds",
         ),
+    params:
+        noise=truth_noise,
     conda:
         ENV
     log:
@@ -28,7 +30,7 @@ rule select_threshold_knn_cc:
     resources:
         mem_mb=lambda wc, input: int(4 * input.size_mb) + 1000,
     shell:
-        "python {input.script} --knn {input.knn} --labels {input.labels}"
+        "python {input.script} --knn {input.knn} --labels {input.labels} {params.noise}"
         " --out {output.json} --plot {output.plot} --log {log}"
 
 

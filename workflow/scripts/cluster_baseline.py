@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 
 from ltc import DataError, cli, thresholds  # noqa: E402
 from ltc.io import load_knn, read_features, read_labels, write_labels  # noqa: E402
+from ltc.metrics import noise_as_singletons  # noqa: E402
 from ltc.methods import registry  # noqa: E402
 
 log = logging.getLogger("ltc")
@@ -32,7 +33,8 @@ def resolved_settings(args) -> dict:
         if not args.labels:
             raise DataError(f"{args.method}: n_clusters is 'auto' (the true identity count) but no labels were "
                             f"given: pass --labels or set methods.{args.method}.n_clusters to a number.")
-        settings["n_clusters"] = int(len(np.unique(read_labels(args.labels))))
+        truth = noise_as_singletons(read_labels(args.labels), args.noise_label)  # noise items: one cluster each
+        settings["n_clusters"] = int(len(np.unique(truth)))
         log.info("n_clusters = %d (the identities in %s)", settings["n_clusters"], args.labels)
     return settings
 
@@ -75,6 +77,7 @@ if __name__ == "__main__":
     p.add_argument("--threshold-value", type=float, help="the method's threshold, a number")
     p.add_argument("--threshold-file", help="threshold.json choosing the method's threshold on a labelled split")
     p.add_argument("--labels", help="labels whose identity count is n_clusters when it is 'auto'")
+    p.add_argument("--noise-label", type=int, help="a label meaning no identity (evaluation.noise_label): each such item its own")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="predicted labels (.meta) to write")
     cli.run(main, p.parse_args())

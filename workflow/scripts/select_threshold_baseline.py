@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 import json  # noqa: E402
 
 from ltc import DataError, cli, thresholds  # noqa: E402
-from ltc.io import load_knn, read_features, read_labels  # noqa: E402
+from ltc.io import load_knn, read_features  # noqa: E402
 from ltc.methods import registry  # noqa: E402
 
 
@@ -24,7 +24,7 @@ def main(args):
     if args.features:
         feats = read_features(args.features, args.dim)
     cluster_at, values = registry.sweeper(args.method, json.loads(args.settings), ids=ids, dists=dists, feats=feats)
-    thresholds.choose(cluster_at, read_labels(args.labels), values, name, args.out, args.plot, args.labels,
+    thresholds.choose(cluster_at, cli.truth(args), values, name, args.out, args.plot, args.labels,
                       setting=f"methods.{args.method}.{name}")
 
 
@@ -35,7 +35,7 @@ if __name__ == "__main__":
     p.add_argument("--knn", help="kNN .npz of the labelled split")
     p.add_argument("--features", help="features of the labelled split (fast_hac with average linkage)")
     p.add_argument("--dim", type=int)
-    p.add_argument("--labels", required=True)
+    cli.add_truth_options(p)
     p.add_argument("--out", required=True, help="JSON with the chosen threshold and the sweep")
     p.add_argument("--plot", required=True, help="PNG of F-score versus threshold")
     cli.run(main, p.parse_args())

@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 import json  # noqa: E402
 
 from ltc import DataError, cli, confidence, thresholds  # noqa: E402
-from ltc.io import load_links, read_labels  # noqa: E402
+from ltc.io import load_links  # noqa: E402
 from ltc.methods import registry  # noqa: E402
 
 def main(args):
@@ -21,14 +21,14 @@ def main(args):
     method = registry.get(name)
     setting = method.threshold_name(method.settings(json.loads(args.settings)))
     peer, sim = load_links(args.links)
-    thresholds.choose(lambda t: confidence.link_to_peaks(peer, sim, t), read_labels(args.labels), sim,
+    thresholds.choose(lambda t: confidence.link_to_peaks(peer, sim, t), cli.truth(args), sim,
                       setting, args.out, args.plot, args.labels, setting=f"methods.{name}.{setting}")
 
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
     p.add_argument("--links", required=True, help="links (.npz) of the labelled split")
-    p.add_argument("--labels", required=True)
+    cli.add_truth_options(p)
     p.add_argument("--method", choices=registry.NAMES, help="whose threshold (default: the output's folder)")
     p.add_argument("--settings", default="{}", help="JSON of the method's settings (config methods.<name>): which "
                    "setting is its threshold")

@@ -9,12 +9,12 @@ import ltc  # noqa: E402,F401  (before torch: it sets MKL's reproducible mode)
 import torch  # noqa: E402
 
 from ltc import DataError, cli, confidence, gcn, gcne  # noqa: E402
-from ltc.io import knn_shape, load_knn, read_labels, write_text  # noqa: E402
+from ltc.io import knn_shape, load_knn, write_text  # noqa: E402
 
 
 def main(args):
     torch.set_num_threads(args.threads)
-    labels = read_labels(args.labels)
+    labels = cli.truth(args)
     confidence.check_train_labels(labels, args.labels, "gcne")
     n = knn_shape(args.knn)[0]
     if len(labels) != n:
@@ -39,7 +39,7 @@ if __name__ == "__main__":
     p.add_argument("--features", required=True, help="GCN-V hidden features (.npy) of the train split")
     p.add_argument("--knn", required=True, help="kNN .npz of those features (k=160 in the paper)")
     p.add_argument("--confidence", required=True, help="GCN-V confidences (.npy) of the train split")
-    p.add_argument("--labels", required=True)
+    cli.add_truth_options(p)
     cli.setting_option(p, "--ignore-ratio", gcne.DEFAULTS, "ignore_ratio.train")  # methods.gcne
     for path in ("th_sim", "nhid", *(f"train.{key}" for key in vars(gcne.TRAIN))):
         cli.setting_option(p, "--" + path.rpartition(".")[2].replace("_", "-"), gcne.DEFAULTS, path)
