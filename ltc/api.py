@@ -269,7 +269,7 @@ def cluster(features, method: str = "knn_cc", *, dim: int | None = None, knn=Non
         raise DataError(f"settings is {settings!r}: pass the method's settings as a mapping, e.g. "
                         f"settings={{'min_sim': 0.6}}, or as keywords.")
     settings = {**_plain(settings or {}), **given}
-    if method in registry.NAMES and registry.get(method).rules == "links":
+    if method in registry.NAMES and registry.get(method).learned:
         raise DataError(f"{method} is a learned method that trains a model and runs as stages of its own rules, "
                         f"which ltc.cluster does not run: use the Snakemake workflow (README, 'Your own data'), "
                         f"or a training-free method such as infomap or knn_cc here.")

@@ -137,7 +137,7 @@ def describe(name: str) -> str:
     spec = registry.get(name)
     params = spec.settings()
     threshold = spec.threshold_name(params)
-    runs = ("no: a learned method, run it with the Snakemake workflow" if spec.rules == "links" else "yes")
+    runs = ("no: a learned method, run it with the Snakemake workflow" if spec.learned else "yes")
     lines = [f"{name}: {spec.summary}",
              f"  threshold setting: {threshold or 'none'}; ltc cluster runs it: {runs}"]
     rows = setting_lines(params)

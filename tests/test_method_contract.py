@@ -15,7 +15,7 @@ from ltc.methods import registry
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
-ONE_STEP = [name for name in registry.NAMES if registry.get(name).rules != "links"]
+ONE_STEP = [name for name in registry.NAMES if not registry.get(name).learned]  # cluster from defaults
 
 
 def schema_node(node):

@@ -45,4 +45,4 @@ class Params:
 
 METHOD = Method(
     "gcne", Params, "GCN-E: a GCN over each vertex's more-confident neighbours picks its link",
-    reads=frozenset({"knn", "features"}), threshold="tau", rules="links", threads=8)
+    reads=frozenset({"knn", "features"}), threshold="tau", rules="links", learned=True, threads=8)

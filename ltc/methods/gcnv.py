@@ -43,4 +43,4 @@ class Params:
 METHOD = Method(
     "gcnv", Params, "GCN-V vertex confidences, links to the nearest more-confident neighbour",
     reads=frozenset({"knn", "features"}), threshold=lambda p: "tau" if p.use_gcn_feat else "tau_0", rules="links",
-    threads=8)
+    learned=True, threads=8)

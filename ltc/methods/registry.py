@@ -19,6 +19,7 @@ labels int64, numbered 0, 1, ... in order of each cluster's first point.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
@@ -30,7 +31,7 @@ from ltc import DataError
 
 # Every method, in the config's order. The learned ones (GCN-V, GCN-E) run as stages of their own
 # rules; the others cluster in one step.
-NAMES = ("knn_cc", "gcnv", "gcne", "kmeans", "mini_batch_kmeans", "fast_hac", "dbscan", "knn_dbscan", "hdbscan",
+NAMES = ("knn_cc", "gcnv", "gcne", "gcnd", "kmeans", "mini_batch_kmeans", "fast_hac", "dbscan", "knn_dbscan", "hdbscan",
          "meanshift", "spectral", "aro", "chinese_whispers", "infomap", "cdp")
 
 
@@ -38,10 +39,12 @@ def setting(default, doc: str, example=None):
     """A documented ``Params`` field: ``default`` is the setting's one default, ``doc`` says what it
     means with its unit; ``example``, for a threshold, a value to quote when one must be given (the
     original project's MS1M value; the ``ms1m`` entries of config.yaml carry the same, by test).
-    A nested ``Params`` default is given as a default factory."""
+    A nested ``Params`` or a list default is given as a default factory (a list: a fresh copy each time)."""
     metadata = {"doc": doc, **({"example": example} if example is not None else {})}
     if dataclasses.is_dataclass(default):
         return dataclasses.field(default_factory=lambda: default, metadata=metadata)
+    if isinstance(default, list):
+        return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -79,6 +82,7 @@ class Method:
     true identity count). ``threads``: the threads its clustering can use. ``rules``: how the
     workflow runs it: ``"baseline"`` (the generic rules of ``method_baselines.smk``), ``"links"``
     (its own rules make links, ``link_clustering.smk`` cuts them) or ``"own"`` (its own rule file).
+    ``learned``: it trains a model on the labelled train split (``cluster``, if any, needs a trained one).
     """
     name: str
     params: type
@@ -90,6 +94,7 @@ class Method:
     n_clusters: bool = False
     threads: int = 1
     rules: str = "baseline"
+    learned: bool = False
 
     def settings(self, values: Mapping | None = None):
         """``Params`` from a config mapping (nested mappings for nested settings); a key the method

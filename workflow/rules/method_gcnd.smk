@@ -1,0 +1,151 @@
+# GCN-D (Yang et al., CVPR 2019): cluster proposals per (k, th) setting on the kNN graph (one job each),
+# GCN-D trained on the labelled train split's proposals to predict their IoU, the test proposals
+# scored, then de-overlapped best first into results/<ds>/gcnd/pred_labels.meta. Each stage is its own
+# rule, so changing the scores' source (methods.gcnd.score) or the de-overlap reruns neither the
+# proposals nor the training. GCN-S (segmentation) would add train_gcns/infer_gcns between
+# infer_gcnd and deoverlap_gcnd.
+
+
+include: "method_gcnd_common.smk"
+
+
+rule proposals_gcnd:
+    input:
+        knn=knn_file,
+        summary="results/{ds}/validate/{split}.json",
+        script=script("proposals_gcnd.py"),
+        package=package("proposals_gcnd.py"),
+    output:
+        "results/{ds}/gcnd/{split}/proposals/k_{pk}_th_{pth}.npz",
+    wildcard_constraints:
+        pk=r"\d+",
+        pth=r"-?\d+(\.\d+)?(e-?\d+)?",  # repr of a float (gcnd_th_name)
+    params:
+        step=lambda wc: gcnd_settings(wc)["step"],
+        minsz=lambda wc: gcnd_settings(wc)["minsz"],
+        maxsz=lambda wc: gcnd_settings(wc)["maxsz"],
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/proposals_gcnd_{split}_k_{pk}_th_{pth}.log",
+    benchmark:
+        "results/{ds}/benchmarks/proposals_gcnd_{split}_k_{pk}_th_{pth}.tsv"
+    threads: 1
+    resources:
+        # the kNN graph whole (ids int64 + dists float32) and the kept links
+        mem_mb=lambda wc, input: int(4 * input.size_mb) + 1000,
+    shell:
+        "python {input.script} --knn {input.knn} --k {wildcards.pk} --th {wildcards.pth} --step {params.step}"
+        " --minsz {params.minsz} --maxsz {params.maxsz} --out {output} --log {log}"
+
+
+rule train_gcnd:
+    input:
+        features=lambda wc: split_of(wc, "train").features,
+        labels=train_labels,
+        knn=lambda wc: knn_file(wc, "train"),
+        proposals=lambda wc: gcnd_proposals(wc, "train"),
+        summary="results/{ds}/validate/train.json",
+        script=script("train_gcnd.py"),
+        package=package("train_gcnd.py"),
+    output:
+        model="results/{ds}/gcnd/model.pt",
+        curve="results/{ds}/gcnd/train_curve.tsv",
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        hidden=lambda wc: shlex.quote(json.dumps(gcnd_settings(wc)["hidden"])),
+        dropout=lambda wc: gcnd_settings(wc)["dropout"],
+        target=lambda wc: gcnd_settings(wc)["target"],
+        train=lambda wc: " ".join(f"--{key.replace('_', '-')} {value}" for key, value in gcnd_settings(wc)["train"].items()),
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/train_gcnd.log",
+    benchmark:
+        "results/{ds}/benchmarks/train_gcnd.tsv"
+    threads: 8
+    resources:
+        mem_mb=lambda wc, input: int(3 * input.size_mb) + 4000,
+        runtime=240,
+        gpu=lambda wc: gcnd_settings(wc)["gpus"],
+    shell:
+        "python {input.script} --features {input.features} --dim {params.dim} --labels {input.labels}"
+        " --knn {input.knn} --proposals {input.proposals} --hidden {params.hidden} --dropout {params.dropout}"
+        " --target {params.target} {params.train} --threads {threads} --out {output.model} --curve {output.curve}"
+        " --log {log}"
+
+
+rule infer_gcnd:
+    input:
+        model=gcnd_model,
+        features=lambda wc: split_of(wc, "test").features,
+        knn=test_knn,
+        proposals=lambda wc: gcnd_proposals(wc, "test"),
+        summary="results/{ds}/validate/test.json",
+        script=script("infer_gcnd.py"),
+        package=package("infer_gcnd.py"),
+    output:
+        "results/{ds}/gcnd/test/scores.npy",
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        device=lambda wc: gcnd_settings(wc)["train"]["device"],
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/infer_gcnd.log",
+    benchmark:
+        "results/{ds}/benchmarks/infer_gcnd.tsv"
+    threads: 8
+    resources:
+        mem_mb=lambda wc, input: int(2 * input.size_mb) + 2000,
+    shell:
+        "python {input.script} --model {input.model} --features {input.features} --dim {params.dim}"
+        " --knn {input.knn} --proposals {input.proposals} --device {params.device} --threads {threads}"
+        " --out {output} --log {log}"
+
+
+rule truth_gcnd:  # methods.gcnd.score: gt, the upper bound (true IoU from the test labels, an oracle)
+    input:
+        labels=test_labels,
+        proposals=lambda wc: gcnd_proposals(wc, "test"),
+        script=script("infer_gcnd.py"),
+        package=package("infer_gcnd.py"),
+    output:
+        "results/{ds}/gcnd/test/true_scores.npy",
+    params:
+        target=lambda wc: gcnd_settings(wc)["target"],
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/truth_gcnd.log",
+    benchmark:
+        "results/{ds}/benchmarks/truth_gcnd.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: int(2 * input.size_mb) + 1000,
+    shell:
+        "python {input.script} --labels {input.labels} --proposals {input.proposals} --target {params.target}"
+        " --out {output} --log {log}"
+
+
+rule deoverlap_gcnd:
+    input:
+        knn=test_knn,
+        proposals=lambda wc: gcnd_proposals(wc, "test"),
+        scores=gcnd_scores,
+        script=script("deoverlap_gcnd.py"),
+        package=package("deoverlap_gcnd.py"),
+    output:
+        "results/{ds}/gcnd/pred_labels.meta",
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/deoverlap_gcnd.log",
+    benchmark:
+        "results/{ds}/benchmarks/deoverlap_gcnd.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: int(2 * input.size_mb) + 1000,
+    shell:
+        "python {input.script} --knn {input.knn} --proposals {input.proposals} --scores {input.scores}"
+        " --out {output} --log {log}"

@@ -1,0 +1,36 @@
+#!/usr/bin/env python
+"""De-overlap scored proposals into one label per point: proposals by descending score, each point to
+the first proposal containing it, points in none as singletons (ltc.gcnd.deoverlap)."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
+
+import logging  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from ltc import cli, gcnd, proposals  # noqa: E402
+from ltc.io import knn_shape, load_array, write_labels  # noqa: E402
+
+
+def main(args):
+    n = knn_shape(args.knn)[0]
+    sets = [proposals.load(path, n) for path in args.proposals]
+    whole = proposals.concatenate(sets)
+    scores = load_array(args.scores, "GCN-D score file", (len(whole),))
+    labels = gcnd.deoverlap(whole, scores)
+    covered = len(np.unique(whole.members))
+    logging.getLogger("ltc").info("%d proposals: %d clusters over %d points (%d in some proposal)", len(whole),
+                                  labels.max() + 1 if len(labels) else 0, n, covered)
+    cli.warn_if_degenerate(labels, "gcnd", "methods.gcnd.proposals")
+    write_labels(args.out, labels)
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--knn", required=True, help="kNN .npz of the split (its row count is the point count)")
+    p.add_argument("--proposals", nargs="+", required=True, help="proposal sets (.npz), in the scores' order")
+    p.add_argument("--scores", required=True, help="scores (.npy), one per proposal")
+    p.add_argument("--out", required=True, help="predicted labels (.meta) to write")
+    cli.run(main, p.parse_args())
