@@ -155,7 +155,7 @@ def check_settings(values: Mapping, section: str, where: str) -> None:
         return
     import jsonschema
 
-    from ltc.config import _allowed
+    from ltc.config import allowed
 
     node = schema["$defs"]
     for i, key in enumerate(section.split(".")):
@@ -167,7 +167,7 @@ def check_settings(values: Mapping, section: str, where: str) -> None:
     while best.parent is not None and best.parent.validator in ("oneOf", "anyOf"):
         best = best.parent
     key = ".".join(str(p) for p in best.absolute_path)
-    raise DataError(f"{where} {key or section} is {best.instance!r}, but it must be {_allowed(best.schema)}: "
+    raise DataError(f"{where} {key or section} is {best.instance!r}, but it must be {allowed(best.schema, schema)}: "
                     f"pass another value.")
 
 

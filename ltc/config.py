@@ -20,14 +20,16 @@ def _key_path(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
-def _allowed(schema: dict) -> str:
-    """A short description of what a (sub)schema accepts."""
+def allowed(schema: dict, root: dict | None = None) -> str:
+    """A short description of what a (sub)schema accepts (a ``$ref`` followed into ``root``'s ``$defs``)."""
+    while "$ref" in schema and root is not None:
+        schema = root.get("$defs", {}).get(schema["$ref"].rpartition("/")[2], {})
     if "const" in schema:
         return repr(schema["const"])
     if "enum" in schema:
         return "one of " + ", ".join(map(repr, schema["enum"]))
     if "oneOf" in schema or "anyOf" in schema:
-        return " or ".join(_allowed(s) for s in schema.get("oneOf", schema.get("anyOf")))
+        return " or ".join(allowed(s, root) for s in schema.get("oneOf", schema.get("anyOf")))
     if "description" in schema and "pattern" in schema:
         return schema["description"]
     if "pattern" in schema:
@@ -44,7 +46,7 @@ def _allowed(schema: dict) -> str:
     return f"{'an' if kinds[0] in 'aeiou' else 'a'} {kinds}" + (f" {bounds}" if bounds else "")
 
 
-def _sentence(err: jsonschema.ValidationError) -> str:
+def _sentence(err: jsonschema.ValidationError, root: dict | None = None) -> str:
     where = _key_path(err.absolute_path)
     schema, value = err.schema, err.instance
     if err.validator == "additionalProperties":
@@ -57,13 +59,13 @@ def _sentence(err: jsonschema.ValidationError) -> str:
             hint += f" (names must match {', '.join(pattern)})"
         return f"config key {names} is not a setting of the workflow{hint}: check its spelling and where it is nested."
     if "propertyNames" in err.absolute_schema_path:  # a key of a map (e.g. a test scale) named wrongly
-        rule = schema.get("description") or _allowed(schema)
+        rule = schema.get("description") or allowed(schema, root)
         return f"config key {where}.{value} is not a valid name there ({rule}): rename it."
     if err.validator == "required":
         return f"config {where} lacks {err.message.split(' is a required')[0]}: add it."
     if err.validator in ("oneOf", "anyOf", "enum", "const", "type", "minimum", "maximum",
                          "exclusiveMinimum", "exclusiveMaximum", "minItems", "pattern"):
-        return f"config {where} is {value!r}, but it must be {_allowed(schema)}: fix it in your config file."
+        return f"config {where} is {value!r}, but it must be {allowed(schema, root)}: fix it in your config file."
     return f"config {where}: {err.message}: fix it in your config file."
 
 
@@ -79,4 +81,4 @@ def config_problem(config: dict, schema: dict) -> tuple[str, str] | None:
     while best.parent is not None and best.parent.validator in ("oneOf", "anyOf"):
         best = best.parent
     report = "\n\n".join(str(e) for e in errors)
-    return _sentence(best), report
+    return _sentence(best, schema), report

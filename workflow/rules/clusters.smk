@@ -24,7 +24,7 @@ rule clusters:
         "results/{ds}/benchmarks/outputs/clusters_{method}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(20 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(20 * input.size_mb) + 1000),
     shell:
         "python {input.script} --pred {input.pred} {params.options} --dataset {wildcards.ds:q}"
         " --method {wildcards.method} --tsv {output.tsv} --json {output.json} --log {log}"
@@ -48,7 +48,7 @@ rule summary:
         "results/{ds}/benchmarks/outputs/summary.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(4 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(4 * input.size_mb) + 1000),
     shell:
         "python {input.script} --dataset {wildcards.ds:q} --pred {input.pred} {params.options}"
         " --benchmarks results/{wildcards.ds}/benchmarks --tsv {output.tsv} --md {output.md} --log {log}"

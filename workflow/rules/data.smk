@@ -31,7 +31,7 @@ for _ds, _spec in config["datasets"].items():
                 f"results/{_ds}/benchmarks/synthesize.tsv"
             threads: 1
             resources:
-                mem_mb=4000,
+                mem_mb=lambda wc, attempt: 4000 * attempt,
             shell:
                 "python {input.script} --dim {params.dim} --seed {params.seed}"
                 " --train-identities {params.train_identities} --test-identities {params.test_identities}"
@@ -63,7 +63,7 @@ for _ds, _spec in config["datasets"].items():
                 f"results/{_ds}/benchmarks/download_{_archive}.tsv"
             threads: 1
             resources:
-                mem_mb=1000,
+                mem_mb=lambda wc, attempt: 1000 * attempt,
             localrule: True  # cluster compute nodes often have no internet access
             shell:
                 "python {input.script} --url '{params.url}' --archive {params.archive} {params.sha256}"
@@ -88,7 +88,7 @@ rule validate:
         "results/{ds}/benchmarks/validate_{split}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=lambda wc, attempt: 2000 * attempt,
     shell:
         "python {input.script} --features {input.features} {params.labels} --dim {params.dim}"
         " --out {output} --log {log}"

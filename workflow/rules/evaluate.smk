@@ -27,7 +27,7 @@ rule evaluate:
         "results/{ds}/benchmarks/evaluate_{method}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=lambda wc, attempt: 2000 * attempt,
     shell:
         "python {input.script} {input.gt} {input.pred} --method {params.method} {params.noise}"
         " --json-out {output.json} --txt-out {output.txt} --log {log}"
@@ -50,7 +50,7 @@ checkpoint choose_method:
         "results/{ds}/benchmarks/choose_method.tsv"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=lambda wc, attempt: 1000 * attempt,
     shell:
         "python {input.script} {params.options} --out {output} --log {log}"
 

@@ -42,7 +42,7 @@ rule knn_import:
     threads: 1
     resources:
         # the plain layout is streamed; the ragged object layout is read whole (a few times its file)
-        mem_mb=lambda wc, input: int(4 * os.path.getsize(input.knn) / 2**20) + 2000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(4 * os.path.getsize(input.knn) / 2**20) + 2000),
     shell:
         "python {input.script} --knn {input.knn} --features {input.features} --dim {params.dim}"
         " --k {wildcards.k} --out {output} --log {log}"
@@ -71,8 +71,8 @@ rule knn_index:
     threads: 8
     resources:
         # a sample of the normalised rows for k-means, and the hnsw graph (or the ivf probes)
-        mem_mb=lambda wc, input: int(1.5 * input.size_mb) + 2000,
-        runtime=lambda wc, input: max(30, int(input.size_mb / 20)),
+        mem_mb=lambda wc, input, attempt: attempt * (int(1.5 * input.size_mb) + 2000),
+        runtime=lambda wc, input, attempt: attempt * (max(30, int(input.size_mb / 20))),
     shell:
         "python {input.script} --features {input.features} --dim {params.dim} --method {params.method}"
         " {params.index_options} --threads {threads} --out {output} --log {log}"
@@ -102,8 +102,8 @@ rule knn_shard:
     threads: 8
     resources:
         # all normalised rows (ivf: stored cell by cell), plus this shard's neighbours
-        mem_mb=lambda wc, input: int(1.2 * input.size_mb * (1 + 1 / int(wc.shards))) + 2000,
-        runtime=lambda wc, input: max(30, int(input.size_mb / 5 / int(wc.shards))),
+        mem_mb=lambda wc, input, attempt: attempt * (int(1.2 * input.size_mb * (1 + 1 / int(wc.shards))) + 2000),
+        runtime=lambda wc, input, attempt: attempt * (max(30, int(input.size_mb / 5 / int(wc.shards)))),
     shell:
         "python {input.script} --features {input.features} --dim {params.dim} --k {wildcards.k}"
         " --method {params.method} {params.index} --shard {wildcards.shard} --shards {wildcards.shards}"
@@ -135,7 +135,7 @@ rule knn:
     threads: 1
     resources:
         # shards are streamed through; recall@k searches a sample of queries exactly
-        mem_mb=lambda wc, input: int(0.3 * input.size_mb) + 2000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(0.3 * input.size_mb) + 2000),
     shell:
         "python {input.script} {input.shards} --features {input.features} --dim {params.dim}"
         " --method {params.method} --recall-sample {params.recall_sample} --seed {params.seed}"

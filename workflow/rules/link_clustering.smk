@@ -27,7 +27,7 @@ rule select_threshold_links:
         "results/{ds}/benchmarks/select_threshold_{lmethod}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(3 * input.size_mb) + 1000),
     shell:
         "python {input.script} --links {input.links} --labels {input.labels} {params.noise} --method {wildcards.lmethod} --settings {params.settings:q}"
         " --out {output.json} --plot {output.plot} --log {log}"
@@ -52,7 +52,7 @@ rule cluster_links:
         "results/{ds}/benchmarks/cluster_{lmethod}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(3 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(3 * input.size_mb) + 1000),
     shell:
         "python {input.script} --links {input.links} {params.threshold} --method {wildcards.lmethod} --settings {params.settings:q}"
         " --out {output} --log {log}"

@@ -35,7 +35,7 @@ rule select_threshold_baseline:
         "results/{ds}/benchmarks/select_threshold_{baseline}.tsv"
     threads: 1  # the sweeps are single-threaded
     resources:
-        mem_mb=lambda wc, input: int(6 * input.size_mb) + 2000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(6 * input.size_mb) + 2000),
     shell:
         "python {input.script} --method {wildcards.baseline} --settings {params.settings:q} {params.options}"
         " --labels {input.labels} {params.noise} --out {output.json} --plot {output.plot} --log {log}"
@@ -61,7 +61,7 @@ rule cluster_baseline:
     threads: lambda wc: BASELINES[wc.baseline].threads
     resources:
         # the kNN graph's edge lists (a few copies) or the unit features, plus the method's own arrays
-        mem_mb=lambda wc, input: int(6 * input.size_mb) + 2000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(6 * input.size_mb) + 2000),
     shell:
         "python {input.script} --method {wildcards.baseline} --settings {params.settings:q} {params.options}"
         " --threads {threads} --out {output} --log {log}"

@@ -33,7 +33,7 @@ rule proposals_gcnd:
     threads: 1
     resources:
         # the kNN graph whole (ids int64 + dists float32) and the kept links
-        mem_mb=lambda wc, input: int(4 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(4 * input.size_mb) + 1000),
     shell:
         "python {input.script} --knn {input.knn} --k {wildcards.pk} --th {wildcards.pth} --step {params.step}"
         " --minsz {params.minsz} --maxsz {params.maxsz} --out {output} --log {log}"
@@ -65,8 +65,8 @@ rule train_gcnd:
         "results/{ds}/benchmarks/train_gcnd.tsv"
     threads: 8
     resources:
-        mem_mb=lambda wc, input: int(3 * input.size_mb) + 4000,
-        runtime=240,
+        mem_mb=lambda wc, input, attempt: attempt * (int(3 * input.size_mb) + 4000),
+        runtime=lambda wc, attempt: 240 * attempt,
         gpu=lambda wc: gcnd_settings(wc)["gpus"],
     shell:
         "python {input.script} --features {input.features} --dim {params.dim} --labels {input.labels}"
@@ -97,7 +97,7 @@ rule infer_gcnd:
         "results/{ds}/benchmarks/infer_gcnd.tsv"
     threads: 8
     resources:
-        mem_mb=lambda wc, input: int(2 * input.size_mb) + 2000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(2 * input.size_mb) + 2000),
     shell:
         "python {input.script} --model {input.model} --features {input.features} --dim {params.dim}"
         " --knn {input.knn} --proposals {input.proposals} --device {params.device} --threads {threads}"
@@ -122,7 +122,7 @@ rule truth_gcnd:  # methods.gcnd.score: gt, the upper bound (true IoU from the t
         "results/{ds}/benchmarks/truth_gcnd.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(2 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(2 * input.size_mb) + 1000),
     shell:
         "python {input.script} --labels {input.labels} --proposals {input.proposals} --target {params.target}"
         " --out {output} --log {log}"
@@ -145,7 +145,7 @@ rule deoverlap_gcnd:
         "results/{ds}/benchmarks/deoverlap_gcnd.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(2 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(2 * input.size_mb) + 1000),
     shell:
         "python {input.script} --knn {input.knn} --proposals {input.proposals} --scores {input.scores}"
         " --out {output} --log {log}"

@@ -31,8 +31,8 @@ rule train_gcne:
         "results/{ds}/benchmarks/train_gcne.tsv"
     threads: 8
     resources:
-        mem_mb=lambda wc, input: int(4 * input.size_mb) + 4000,
-        runtime=600,
+        mem_mb=lambda wc, input, attempt: attempt * (int(4 * input.size_mb) + 4000),
+        runtime=lambda wc, attempt: 600 * attempt,
         gpu=lambda wc: gcnv_settings(wc)["gpus"],
     shell:
         "python {input.script} --features {input.features} --knn {input.knn} --confidence {input.confidence}"
@@ -61,7 +61,7 @@ rule links_gcne:
         "results/{ds}/benchmarks/links_gcne_{split}.tsv"
     threads: 8
     resources:
-        mem_mb=lambda wc, input: int(4 * input.size_mb) + 2000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(4 * input.size_mb) + 2000),
     shell:
         "python {input.script} --model {input.model} --features {input.features} --knn {input.knn}"
         " --confidence {input.confidence} --th-sim {params.th_sim} --ignore-ratio {params.ignore_ratio}"

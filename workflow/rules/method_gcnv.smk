@@ -30,8 +30,8 @@ rule train_gcnv:
         "results/{ds}/benchmarks/train_gcnv.tsv"
     threads: 8
     resources:
-        mem_mb=lambda wc, input: int(8 * input.size_mb) + 4000,
-        runtime=240,
+        mem_mb=lambda wc, input, attempt: attempt * (int(8 * input.size_mb) + 4000),
+        runtime=lambda wc, attempt: 240 * attempt,
         gpu=lambda wc: gcnv_settings(wc)["gpus"],
     shell:
         "python {input.script} --features {input.features} --dim {params.dim} --labels {input.labels}"
@@ -63,7 +63,7 @@ rule infer_gcnv:
     threads: 8
     resources:
         # graph and features held once; [X, AX] and the hidden features go by row blocks
-        mem_mb=lambda wc, input: int(1.2 * input.size_mb) + 2000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(1.2 * input.size_mb) + 2000),
     shell:
         "python {input.script} --model {input.model} --features {input.features} --dim {params.dim}"
         " --knn {input.knn} --th-sim {params.th_sim} --device {params.device} --threads {threads}"
@@ -99,6 +99,6 @@ rule links_gcnv:
     threads: 1
     resources:
         # the kNN file is streamed
-        mem_mb=lambda wc, input: int(0.05 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(0.05 * input.size_mb) + 1000),
     shell:
         "python {input.script} --confidence {input.confidence} --knn {input.knn} --out {output} --log {log}"

@@ -28,7 +28,7 @@ rule select_threshold_knn_cc:
         "results/{ds}/benchmarks/select_threshold_knn_cc.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(4 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(4 * input.size_mb) + 1000),
     shell:
         "python {input.script} --knn {input.knn} --labels {input.labels} {params.noise}"
         " --out {output.json} --plot {output.plot} --log {log}"
@@ -54,6 +54,6 @@ rule cluster_knn_cc:
     threads: 1
     resources:
         # the kNN file is streamed; the kept links are held as int32 (6.7 GB for a 3.3 GB 5.21M x 80 file)
-        mem_mb=lambda wc, input: int(2.2 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(2.2 * input.size_mb) + 1000),
     shell:
         "python {input.script} --knn {input.knn} {params.threshold} --out {output} --log {log}"

@@ -60,7 +60,7 @@ rule compare:
         "results/{ds}/benchmarks/compare.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, input: int(4 * input.size_mb) + 1000,
+        mem_mb=lambda wc, input, attempt: attempt * (int(4 * input.size_mb) + 1000),
     shell:
         "python {input.script} --dataset {wildcards.ds} --gt {input.gt} --metrics {input.metrics}"
         " --pred {input.pred} --benchmarks results/{wildcards.ds}/benchmarks {params.options}"
@@ -117,7 +117,7 @@ rule compare_scales:
         "results/{ds}/benchmarks/compare_scales.tsv"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=lambda wc, attempt: 1000 * attempt,
     shell:
         "python {input.script} --dataset {wildcards.ds} --scales {params.scales}"
         " --comparisons {input.comparisons} --validations {input.validations}"
