@@ -56,7 +56,8 @@ def test_dry_run_gcnv_use_gcn_feat_links_on_the_hidden_feature_knn(tmp_path):
 @pytest.fixture(scope="module")
 def gcne_run(tmp_path_factory):
     wd = workdir(tmp_path_factory.mktemp("gcn_knn"))
-    return wd, snakemake(wd, "results/demo/gcne/pred_labels.meta", config=IVF)
+    # the hidden features' kNN of both splits (GCN-E's k), as GCN-E's own rules would ask for it
+    return wd, snakemake(wd, f"{HIDDEN}/train/ivf_k_12.npz", f"{HIDDEN}/test/ivf_k_12.npz", config=IVF)
 
 
 def one_job_knn(wd: Path, split: str, options: list[str]) -> tuple:
