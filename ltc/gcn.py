@@ -8,8 +8,9 @@ original project's module layout (``conv1.weight`` of shape (2D, nhid), ``conv1.
 ``classifier.{0,1,2}.*``), so its checkpoints load as they are.
 
 With a single graph convolution over fixed input features, ``A X`` never changes during training:
-it is computed once, and the model trains on rows of ``[X, A X]`` in mini-batches (Adam, early
-stopping on a held-out part of the train split) instead of full-graph steps.
+it is computed once, and the model trains on rows of ``[X, A X]``: by recipe ``minibatch`` in
+mini-batches (Adam, early stopping on a held-out part of the train split), by recipe ``original``
+in full-graph SGD steps as the original project does (:func:`train`).
 
 Inference at scale (:func:`predict_graph`) never builds ``[X, A X]`` (N x 2D) or ``A`` whole: it
 takes ``A`` block of rows by block of rows from a :class:`ltc.graph.SymmetricKnnGraph`, computes
@@ -37,7 +38,7 @@ from ltc.graph import SymmetricKnnGraph, symmetric_graph
 from ltc.io import (CHUNK_ROWS, NpyRows, atomic_output, feature_shape, iter_features, load_array, rebuild_hint,
                     workflow_made)
 from ltc.rows import normalized, unit_rows
-from ltc.methods.gcnv import Params
+from ltc.methods.gcnv import ORIGINAL_LR_FACTOR, ORIGINAL_LR_STEPS, RECIPE_LR, Params, learning_rate
 
 DEFAULTS = Params()  # the settings' one default (ltc.methods.gcnv); TRAIN: those of its training
 TRAIN = DEFAULTS.train
@@ -137,19 +138,44 @@ def device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *, nhid: int = DEFAULTS.nhid, lr: float = TRAIN.lr,
-          weight_decay: float = TRAIN.weight_decay, batch_size: int = TRAIN.batch_size,
-          max_epochs: int = TRAIN.max_epochs, patience: int = TRAIN.patience, val_fraction: float = TRAIN.val_fraction,
+def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *, nhid: int = DEFAULTS.nhid,
+          recipe: str = TRAIN.recipe, lr: float | str = TRAIN.lr, weight_decay: float = TRAIN.weight_decay,
+          batch_size: int = TRAIN.batch_size, max_epochs: int = TRAIN.max_epochs, patience: int = TRAIN.patience,
+          val_fraction: float = TRAIN.val_fraction, steps: int = TRAIN.steps, momentum: float = TRAIN.momentum,
           seed: int = TRAIN.seed, device_name: str = TRAIN.device) -> tuple[GCNV, list[dict]]:
-    """Fit GCN-V on rows of ``z`` = [X, A X] (N x 2D) against ``target`` (N,), by mini-batch Adam.
+    """Fit GCN-V on rows of ``z`` = [X, A X] (N x 2D float32) against ``target`` (N,), by ``recipe``
+    (:class:`ltc.methods.gcnv.TrainParams`): ``minibatch`` (:func:`train_minibatch`, reads ``groups``,
+    ``batch_size``, ``max_epochs``, ``patience``, ``val_fraction``) or ``original``
+    (:func:`train_full_graph`, reads ``steps``, ``momentum``). ``lr``: a number or ``auto``, the
+    recipe's own (:data:`ltc.methods.gcnv.RECIPE_LR`).
+
+    Returns the model (on the CPU) and the loss curve (a list of dicts, one per epoch or logged step).
+    Raises :class:`DataError` for an unknown recipe or a bad lr, and as the recipe's function does."""
+    rate = learning_rate(recipe, lr)
+    if recipe == "original":
+        return train_full_graph(z, target, nhid=nhid, lr=rate, weight_decay=weight_decay, steps=steps,
+                                momentum=momentum, seed=seed, device_name=device_name)
+    return train_minibatch(z, target, groups, nhid=nhid, lr=rate, weight_decay=weight_decay, batch_size=batch_size,
+                           max_epochs=max_epochs, patience=patience, val_fraction=val_fraction, seed=seed,
+                           device_name=device_name)
+
+
+def train_minibatch(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *, nhid: int = DEFAULTS.nhid,
+                    lr: float = RECIPE_LR["minibatch"], weight_decay: float = TRAIN.weight_decay,
+                    batch_size: int = TRAIN.batch_size, max_epochs: int = TRAIN.max_epochs,
+                    patience: int = TRAIN.patience, val_fraction: float = TRAIN.val_fraction, seed: int = TRAIN.seed,
+                    device_name: str = TRAIN.device) -> tuple[GCNV, list[dict]]:
+    """Recipe ``minibatch``: fit GCN-V on rows of ``z`` = [X, A X] (N x 2D) against ``target`` (N,),
+    by mini-batch Adam.
 
     A seeded ``val_fraction`` of the ``groups`` (identity labels; rows when None) is held out, so the
     held-out error measures what the test split asks for: unseen identities (see
     :func:`held_out_groups`: at least one, leaving at least two; none of only two identities, and then
     all ``max_epochs`` run and the last weights are kept). Training stops after ``patience`` epochs
     without a lower held-out MSE and the best weights are kept.
-    Returns the model and the loss curve. Raises :class:`DataError` for fewer than two groups, and
-    when training diverges (a non-finite loss or weights: ``lr`` too high), so no NaN model is returned.
+    Returns the model and the loss curve (``epoch``, ``train_mse``, ``val_mse``, ``seconds`` per
+    epoch). Raises :class:`DataError` for fewer than two groups, and when training diverges (a
+    non-finite loss or weights: ``lr`` too high), so no NaN model is returned.
     """
     torch.manual_seed(seed)
     dev = device(device_name)
@@ -189,6 +215,61 @@ def train(z: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None, *
     return (stopper.restore_best() if len(val_rows) else model).cpu(), history
 
 
+def original_schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The original project's lr schedule over ``steps`` full-graph steps (its ``lr_config``: policy
+    'step' at ``int(r * steps)`` for r in 0.5, 0.8, 0.9, factor 0.1, as mmcv applies it): step ``i``
+    (0-based; call ``scheduler.step()`` after each ``optimizer.step()``) runs at the base lr times
+    0.1 to the number of those milestones <= i."""
+    milestones = [int(r * steps) for r in ORIGINAL_LR_STEPS]
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda i: ORIGINAL_LR_FACTOR ** sum(i >= m for m in milestones))
+
+
+def train_full_graph(z: np.ndarray, target: np.ndarray, *, nhid: int = DEFAULTS.nhid,
+                     lr: float = RECIPE_LR["original"], weight_decay: float = TRAIN.weight_decay,
+                     steps: int = TRAIN.steps, momentum: float = TRAIN.momentum, seed: int = TRAIN.seed,
+                     device_name: str = TRAIN.device) -> tuple[GCNV, list[dict]]:
+    """Recipe ``original`` (the original project's vegcn/train_gcn_v.py with its cfg_train_gcnv_*.py):
+    ``steps`` steps of SGD (``lr``, ``momentum``, ``weight_decay``) on the MSE of every row of ``z`` =
+    [X, A X] (N x 2D float32) against ``target`` (N,), the lr stepped by :func:`original_schedule`; no
+    held-out identities, no early stopping, the last weights kept. (The original recomputes ``A X``
+    at every step; it is constant, so one ``z`` gives the same steps.)
+
+    Returns the model and the loss curve: about 1,000 rows (``step``, ``train_mse`` of the weights
+    that step started from, ``lr`` it ran at, ``seconds`` since the previous row). Raises
+    :class:`DataError` when training diverges (a non-finite loss or weights; checked at each row and
+    at the last step), so no NaN model is returned. Memory: ``z`` and about six N x ``nhid`` float32
+    activations and gradients (MS1M's 576K train rows: some 8 GB; a GPU is the original's setting)."""
+    if steps < 1:
+        raise DataError(f"methods.gcnv.train.steps is {steps}: set it to a positive number of full-graph steps, "
+                        f"e.g. {TRAIN.steps}.")
+    torch.manual_seed(seed)
+    dev = device(device_name)
+    z_all = torch.from_numpy(np.ascontiguousarray(z)).to(dev)
+    y_all = torch.from_numpy(np.ascontiguousarray(target, dtype=np.float32)).to(dev)
+    model = GCNV(z.shape[1] // 2, nhid).to(dev)
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    scheduler = original_schedule(optimizer, steps)
+    every, history, start = max(1, steps // 1000), [], time.perf_counter()
+    for step in tqdm(range(1, steps + 1), desc="gcn-v full-graph steps", unit="step", leave=False):
+        rate = optimizer.param_groups[0]["lr"]
+        loss = nn.functional.mse_loss(model(z_all)[0], y_all)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        if step % every == 0 or step == steps:
+            history.append({"step": step, "train_mse": loss.item(), "lr": rate,
+                            "seconds": round(time.perf_counter() - start, 3)})
+            start = time.perf_counter()
+            if step % (100 * every) == 0 or step == steps:
+                log.info("step %d of %d: train mse %.5f, lr %g", step, steps, history[-1]["train_mse"], rate)
+            check_converging("GCN-V", step, history[-1]["train_mse"], None, model,
+                             f"lower methods.gcnv.train.lr (now {lr:g})", unit="step")
+    return model.cpu(), history
+
+
 def held_out_groups(groups: np.ndarray, val_fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Mask of the rows whose group (identity) is held out for early stopping: a seeded
     ``val_fraction`` of the groups, rounded, but at least one and leaving at least two to train on;
@@ -206,14 +287,15 @@ def held_out_groups(groups: np.ndarray, val_fraction: float, rng: np.random.Gene
 
 
 def check_converging(name: str, epoch: int, train_loss: float, val_loss: float | None, model: nn.Module,
-                     fix: str) -> None:
-    """Raise :class:`DataError` if an epoch left a non-finite loss (``val_loss`` None: none held out)
-    or weights, i.e. training diverged, so no NaN model or NaN predictions are ever written."""
+                     fix: str, unit: str = "epoch") -> None:
+    """Raise :class:`DataError` if an epoch (or the ``unit`` numbered ``epoch``: a step) left a
+    non-finite loss (``val_loss`` None: none held out) or weights, i.e. training diverged, so no NaN
+    model or NaN predictions are ever written."""
     weights_ok = all(bool(torch.isfinite(p).all()) for p in model.parameters())
     losses = [train_loss] + ([] if val_loss is None else [val_loss])
     if not (all(math.isfinite(x) for x in losses) and weights_ok):
         held = "" if val_loss is None else f", held-out {val_loss:g}"
-        raise DataError(f"{name} training diverged at epoch {epoch} (loss {train_loss:g}{held}, "
+        raise DataError(f"{name} training diverged at {unit} {epoch} (loss {train_loss:g}{held}, "
                         f"{'finite' if weights_ok else 'non-finite'} weights): {fix}.")
 
 

@@ -5,23 +5,66 @@ the workflow runs them as stages (``workflow/rules/method_gcnv.smk``, then ``lin
 Defaults: the original project's MS1M configuration (its ``vegcn/configs/cfg_train_gcnv_ms1m.py``)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from ltc import DataError
 from ltc.methods.registry import Method, setting
+
+
+# Each training recipe's own learning rate (``train.lr: auto``): Adam's for mini-batches; the original
+# project's SGD lr (its vegcn/configs/cfg_train_gcnv_ms1m.py and _fashion.py both give 0.1).
+RECIPE_LR = {"minibatch": 1.0e-3, "original": 0.1}
+# The original's lr schedule: times 0.1 at these fractions of the steps (its lr_config, policy 'step').
+ORIGINAL_LR_STEPS, ORIGINAL_LR_FACTOR = (0.5, 0.8, 0.9), 0.1
 
 
 @dataclass(frozen=True)
 class TrainParams:
-    """Training of GCN-V (config ``methods.gcnv.train``): mini-batch Adam on rows of [X, AX], early
-    stopping on held-out identities."""
-    lr: float = setting(0.001, "Adam's learning rate")
-    weight_decay: float = setting(1.0e-5, "Adam's L2 weight decay")
-    batch_size: int = setting(4096, "rows per step")
-    max_epochs: int = setting(50, "epochs at most")
-    patience: int = setting(3, "epochs without a lower held-out error before stopping (the best weights are kept)")
-    val_fraction: float = setting(0.1, "fraction of the train identities held out for early stopping")
-    seed: int = setting(0, "seed of the initial weights, the held-out identities and the batches")
+    """Training of GCN-V (config ``methods.gcnv.train``), by one of two recipes:
+
+    * ``minibatch``: Adam on mini-batches of rows of [X, AX], early stopping on held-out identities
+      (the best weights are kept);
+    * ``original``: the original project's (vegcn/train_gcn_v.py, cfg_train_gcnv_ms1m.py): SGD with
+      momentum on the whole train graph (every row, one step per "epoch"), a fixed number of ``steps``,
+      the lr times 0.1 at 50%, 80% and 90% of them, no early stopping, the last weights kept.
+
+    Settings marked (minibatch) or (original) are read by that recipe only."""
+    recipe: str = setting("minibatch", "minibatch (Adam on mini-batches, early stopping on held-out identities) or "
+                                       "original (the original project's full-graph SGD, fixed steps, stepped lr)")
+    lr: float | str = setting("auto", "learning rate; auto: the recipe's own ("
+                                      + ", ".join(f"{k} {v:g}" for k, v in RECIPE_LR.items()) + ")")
+    weight_decay: float = setting(1.0e-5, "L2 weight decay (both recipes; the original's MS1M value)")
+    batch_size: int = setting(4096, "rows per step (minibatch)")
+    max_epochs: int = setting(50, "epochs at most (minibatch)")
+    patience: int = setting(3, "epochs without a lower held-out error before stopping, the best weights kept (minibatch)")
+    val_fraction: float = setting(0.1, "fraction of the train identities held out for early stopping (minibatch)")
+    steps: int = setting(4000, "full-graph SGD steps (original; its MS1M config runs 80000, its DeepFashion one "
+                               "20000: 4000 keeps a 10K-face train split to minutes on 2 cores)")
+    momentum: float = setting(0.9, "SGD's momentum (original)")
+    seed: int = setting(0, "seed of the initial weights, and (minibatch) of the held-out identities and the batches")
     device: str = setting("auto", "auto (CUDA when present, else CPU), cpu or cuda")
+
+    def learning_rate(self) -> float:
+        """``lr``, or the recipe's own when ``auto`` (:data:`RECIPE_LR`)."""
+        return learning_rate(self.recipe, self.lr)
+
+
+def learning_rate(recipe: str, lr: float | str) -> float:
+    """The learning rate of ``recipe`` for setting ``lr`` (a number, or ``auto``: :data:`RECIPE_LR`).
+    Raises :class:`ltc.DataError` for an unknown recipe or an lr that is neither."""
+    if recipe not in RECIPE_LR:
+        raise DataError(f"methods.gcnv.train.recipe is {recipe!r}: set it to one of {', '.join(RECIPE_LR)}.")
+    if lr == "auto":
+        return RECIPE_LR[recipe]
+    try:
+        value = float(lr)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not value > 0 or not math.isfinite(value):
+        raise DataError(f"methods.gcnv.train.lr is {lr!r}: set it to a positive number, or auto for the recipe's "
+                        f"own ({', '.join(f'{k} {v:g}' for k, v in RECIPE_LR.items())}).")
+    return value
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Train GCN-V on a labelled split: supervised confidence targets from its kNN graph, mini-batch Adam."""
+"""Train GCN-V on a labelled split: supervised confidence targets from its kNN graph, then the training
+recipe of methods.gcnv.train.recipe (mini-batch Adam, or the original's full-graph SGD)."""
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import torch  # noqa: E402
 
 from ltc import DataError, cli, confidence, gcn  # noqa: E402
 from ltc.io import load_knn, read_features, read_labels, write_text  # noqa: E402
+from ltc.methods.gcnv import learning_rate  # noqa: E402
 
 
 def main(args):
@@ -19,19 +21,23 @@ def main(args):
         raise DataError(f"Label file {args.labels} has {len(labels)} labels but {args.features} has {len(feats)} "
                         f"rows: give one label per feature row.")
     confidence.check_train_labels(labels, args.labels, "gcnv")  # before the kNN and the graph are read
+    lr = learning_rate(args.recipe, args.lr)  # a number, or auto: the recipe's own
     ids, dists = load_knn(args.knn)
     if len(ids) != len(feats):
         raise DataError(f"kNN file {args.knn} has {len(ids)} rows but {args.features} has {len(feats)}: "
                         f"both must come from the same split (delete the kNN file so it is rebuilt).")
     target = confidence.supervised_confidence(ids, dists, labels)
     z = gcn.gcn_input(feats, gcn.normalized_adjacency(ids, dists, args.th_sim))
-    model, curve = gcn.train(z, target, labels, nhid=args.nhid, lr=args.lr, weight_decay=args.weight_decay,
-                             batch_size=args.batch_size, max_epochs=args.max_epochs, patience=args.patience,
-                             val_fraction=args.val_fraction, seed=args.seed, device_name=args.device)
+    model, curve = gcn.train(z, target, labels, nhid=args.nhid, recipe=args.recipe, lr=lr,
+                             weight_decay=args.weight_decay, batch_size=args.batch_size, max_epochs=args.max_epochs,
+                             patience=args.patience, val_fraction=args.val_fraction, steps=args.steps,
+                             momentum=args.momentum, seed=args.seed, device_name=args.device)
+    done = {"steps": curve[-1]["step"]} if args.recipe == "original" else {"epochs": len(curve)}
     gcn.save_checkpoint(model, args.out, {"dim": args.dim, "nhid": args.nhid, "th_sim": args.th_sim,
-                                          "epochs": len(curve), "k": ids.shape[1]})
-    rows = ["epoch\ttrain_mse\tval_mse\tseconds"] + [
-        f"{r['epoch']}\t{r['train_mse']:.6f}\t{r['val_mse']:.6f}\t{r['seconds']}" for r in curve]
+                                          "recipe": args.recipe, "lr": lr, **done, "k": ids.shape[1]})
+    columns = list(curve[0])  # minibatch: epoch, train_mse, val_mse, seconds; original: step, train_mse, lr, seconds
+    formats = {"train_mse": "{:.6f}", "val_mse": "{:.6f}", "lr": "{:g}"}
+    rows = ["\t".join(columns)] + ["\t".join(formats.get(c, "{}").format(r[c]) for c in columns) for r in curve]
     write_text(args.curve, "\n".join(rows) + "\n")
 
 
