@@ -102,3 +102,35 @@ def truth(args) -> np.ndarray:
     from ltc.metrics import noise_as_singletons
 
     return noise_as_singletons(read_labels(args.labels), args.noise_label)
+
+
+def method_pairs(values, what: str) -> dict[str, str]:
+    """``['a=x', 'b=y']`` -> ``{'a': 'x', 'b': 'y'}`` (options given as METHOD=VALUE, named ``what`` in
+    messages). Raises :class:`DataError` for an entry without ``=`` or a method given twice."""
+    out = {}
+    for value in values or []:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise DataError(f"{what} '{value}' is not METHOD=VALUE: write the method name, '=' and the value.")
+        if key in out:
+            raise DataError(f"{what} gives the method '{key}' twice ('{key}={out[key]}' and '{value}'): "
+                            f"give it once, with every value in it.")
+        out[key] = rest
+    return out
+
+
+def method_globs(values, what: str) -> dict[str, list[str]]:
+    """``['a=x,y', 'b=z']`` -> ``{'a': ['x', 'y'], 'b': ['z']}`` (METHOD=GLOB[,GLOB] options)."""
+    return {m: [p for p in v.split(",") if p] for m, v in method_pairs(values, what).items()}
+
+
+def add_cost_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say which Snakemake benchmark files count toward each method (ltc.report.costs)."""
+    parser.add_argument("--benchmarks", required=True, help="folder of the Snakemake benchmark files (.tsv)")
+    parser.add_argument("--all-methods", nargs="+", help="every configured method name (decides which method a "
+                        "benchmark file belongs to by name; default: --methods)")
+    parser.add_argument("--steps", nargs="*", metavar="METHOD=GLOB[,GLOB]",
+                        help="benchmark file stems (globs) of all of a method's steps: exactly these count toward "
+                        "it (no matching by name, no --needs); methods not given here are matched by name")
+    parser.add_argument("--shared", nargs="*", metavar="GLOB",
+                        help="benchmark file stems (globs) of the shared kNN graph (a row of their own)")

@@ -583,6 +583,15 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text)
 
 
+def write_curve(path: str | os.PathLike, curve: list[dict], formats: dict[str, str] | None = None) -> None:
+    """A training curve (one dict per epoch or logged step, the same keys in each) as a TSV with a header
+    row, atomically; ``formats``: column -> format string (e.g. ``"{:.6f}"``), others ``str``."""
+    formats = formats or {}
+    columns = list(curve[0]) if curve else []
+    rows = ["\t".join(columns)] + ["\t".join(formats.get(c, "{}").format(r[c]) for c in columns) for r in curve]
+    write_text(path, "\n".join(rows) + "\n")
+
+
 def write_json(path: str | os.PathLike, obj) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     write_text(path, json.dumps(obj, indent=2) + "\n")

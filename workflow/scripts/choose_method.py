@@ -10,8 +10,8 @@ from ltc import cli, method_choice  # noqa: E402
 
 
 def main(args):
-    candidates = dict(pair.split("=", 1) for pair in args.candidate or [])
-    left_out = dict(pair.split("=", 1) for pair in args.left_out or [])
+    candidates = cli.method_pairs(args.candidate, "--candidate")
+    left_out = cli.method_pairs(args.left_out, "--left-out")
     method_choice.choose(candidates, left_out, args.out)
 
 

@@ -20,36 +20,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 import argparse  # noqa: E402
 import logging  # noqa: E402
 
-from ltc import DataError, cli, report  # noqa: E402
+from ltc import cli, report  # noqa: E402
 
 log = logging.getLogger("ltc.compare")
 
 
-def pairs(values, what):
-    """['a=x', 'b=y'] -> {'a': 'x', 'b': 'y'}; a method given twice is an error (not the last one wins)."""
-    out = {}
-    for value in values or []:
-        key, sep, rest = value.partition("=")
-        if not sep or not key:
-            raise DataError(f"{what} '{value}' is not METHOD=VALUE: write the method name, '=' and the value.")
-        if key in out:
-            raise DataError(f"{what} gives the method '{key}' twice ('{key}={out[key]}' and '{value}'): "
-                            f"give it once, with every value in it.")
-        out[key] = rest
-    return out
-
-
-def globs(values, what):
-    """['a=x,y', 'b=z'] -> {'a': ['x', 'y'], 'b': ['z']} (METHOD=GLOB[,GLOB] options)."""
-    return {m: [p for p in v.split(",") if p] for m, v in pairs(values, what).items()}
-
-
 def main(args):
-    needs, steps = globs(args.needs, "--needs"), globs(args.steps, "--steps")
+    needs, steps = cli.method_globs(args.needs, "--needs"), cli.method_globs(args.steps, "--steps")
     out = {k: getattr(args, k) for k in ("tsv", "md", "html", "scores", "sizes", "sweeps") if getattr(args, k)}
     rows = report.compare(args.dataset, args.methods, args.metrics, args.pred, args.gt, args.benchmarks,
                           args.all_methods or args.methods, needs=needs, steps=steps, shared=args.shared or (),
-                          sweeps=pairs(args.sweep, "--sweep"), out=out)
+                          sweeps=cli.method_pairs(args.sweep, "--sweep"), out=out)
     for row in rows:
         log.info("%s: %s; time %s, peak memory %s MB; steps %s", row.method,
                  ", ".join(f"{k} {v:.4f}" for k, v in row.scores.items()) or "shared",
@@ -65,16 +46,9 @@ if __name__ == "__main__":
     p.add_argument("--methods", nargs="+", required=True, help="methods, in table order")
     p.add_argument("--metrics", nargs="+", required=True, help="each method's metrics.json, in the same order")
     p.add_argument("--pred", nargs="+", required=True, help="each method's pred_labels.meta, in the same order")
-    p.add_argument("--benchmarks", required=True, help="folder of the Snakemake benchmark files (.tsv)")
-    p.add_argument("--all-methods", nargs="+", help="every configured method name (decides which method a "
-                   "benchmark file belongs to; default: --methods)")
+    cli.add_cost_options(p)
     p.add_argument("--needs", nargs="*", metavar="METHOD=GLOB[,GLOB]",
                    help="benchmark file stems (globs) of other stages a method needs, counted toward it")
-    p.add_argument("--steps", nargs="*", metavar="METHOD=GLOB[,GLOB]",
-                   help="benchmark file stems (globs) of all of a method's steps: exactly these count toward it "
-                   "(no matching by name, no --needs); methods not given here are matched by name")
-    p.add_argument("--shared", nargs="*", metavar="GLOB",
-                   help="benchmark file stems (globs) of the shared kNN graph (a row of their own)")
     p.add_argument("--sweep", nargs="*", metavar="METHOD=threshold.json", help="threshold sweeps to plot")
     p.add_argument("--tsv", help="write the table as TSV here")
     p.add_argument("--md", help="write the table as Markdown here")

@@ -17,29 +17,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 import argparse  # noqa: E402
 import logging  # noqa: E402
 
-from ltc import DataError, cli  # noqa: E402
+from ltc import cli  # noqa: E402
 from ltc.clusters import summary_rows, write_summary  # noqa: E402
 from ltc.report.tables import format_memory, format_seconds  # noqa: E402
 
 log = logging.getLogger("ltc.summary")
 
 
-def steps_of(values):
-    """['a=x,y', 'b=z'] -> {'a': ['x', 'y'], 'b': ['z']}; a method given twice is an error."""
-    out = {}
-    for value in values or []:
-        method, sep, rest = value.partition("=")
-        if not sep or not method:
-            raise DataError(f"--steps '{value}' is not METHOD=GLOB[,GLOB]: write the method name, '=' and the globs.")
-        if method in out:
-            raise DataError(f"--steps gives the method '{method}' twice: give it once, with every glob in it.")
-        out[method] = [p for p in rest.split(",") if p]
-    return out
-
-
 def main(args):
     rows = summary_rows(args.methods, args.pred, args.benchmarks, args.all_methods or args.methods,
-                        steps=steps_of(args.steps), shared=args.shared or ())
+                        steps=cli.method_globs(args.steps, "--steps"), shared=args.shared or ())
     write_summary(rows, args.dataset, tsv=args.tsv, md=args.md)
     for row in rows:
         log.info("%s: %s clusters, largest %s, %s singletons; time %s, peak memory %s MB", row.method,
@@ -53,12 +40,7 @@ if __name__ == "__main__":
     p.add_argument("--dataset", required=True, help="dataset name, for the heading")
     p.add_argument("--methods", nargs="+", required=True, help="methods, in table order")
     p.add_argument("--pred", nargs="+", required=True, help="each method's pred_labels.meta, in the same order")
-    p.add_argument("--benchmarks", required=True, help="folder of the Snakemake benchmark files (.tsv)")
-    p.add_argument("--all-methods", nargs="+", help="every configured method name (decides which method a "
-                   "benchmark file belongs to by name; default: --methods)")
-    p.add_argument("--steps", nargs="*", metavar="METHOD=GLOB[,GLOB]",
-                   help="benchmark file stems (globs) of all of a method's steps; others are matched by name")
-    p.add_argument("--shared", nargs="*", metavar="GLOB", help="benchmark file stems of the shared kNN graph")
+    cli.add_cost_options(p)
     p.add_argument("--tsv", help="write the summary as TSV here")
     p.add_argument("--md", help="write the summary as Markdown here")
     cli.run(main, p.parse_args())

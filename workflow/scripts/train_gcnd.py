@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ltc import DataError, cli, gcnd, proposals  # noqa: E402
-from ltc.io import load_knn, read_features, read_labels, write_text  # noqa: E402
+from ltc.io import load_knn, read_features, read_labels, write_curve  # noqa: E402
 
 log = logging.getLogger("ltc")
 
@@ -43,10 +43,7 @@ def main(args):
                               seed=args.seed, device_name=args.device)
     gcnd.save_checkpoint(model, args.out, {"dim": args.dim, "hidden": model.hidden, "target": args.target,
                                            "epochs": len(curve), "proposals": len(pool)})
-    columns = list(curve[0])
-    formats = {"train_mse": "{:.6f}", "val_mse": "{:.6f}"}
-    rows = ["\t".join(columns)] + ["\t".join(formats.get(c, "{}").format(r[c]) for c in columns) for r in curve]
-    write_text(args.curve, "\n".join(rows) + "\n")
+    write_curve(args.curve, curve, {"train_mse": "{:.6f}", "val_mse": "{:.6f}"})
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import ltc  # noqa: E402,F401  (before torch: it sets MKL's reproducible mode)
 import torch  # noqa: E402
 
 from ltc import DataError, cli, confidence, gcn  # noqa: E402
-from ltc.io import load_knn, read_features, read_labels, write_text  # noqa: E402
+from ltc.io import load_knn, read_features, read_labels, write_curve  # noqa: E402
 from ltc.methods.gcnv import learning_rate  # noqa: E402
 
 
@@ -35,10 +35,8 @@ def main(args):
     done = {"steps": curve[-1]["step"]} if args.recipe == "original" else {"epochs": len(curve)}
     gcn.save_checkpoint(model, args.out, {"dim": args.dim, "nhid": args.nhid, "th_sim": args.th_sim,
                                           "recipe": args.recipe, "lr": lr, **done, "k": ids.shape[1]})
-    columns = list(curve[0])  # minibatch: epoch, train_mse, val_mse, seconds; original: step, train_mse, lr, seconds
-    formats = {"train_mse": "{:.6f}", "val_mse": "{:.6f}", "lr": "{:g}"}
-    rows = ["\t".join(columns)] + ["\t".join(formats.get(c, "{}").format(r[c]) for c in columns) for r in curve]
-    write_text(args.curve, "\n".join(rows) + "\n")
+    # minibatch: epoch, train_mse, val_mse, seconds; original: step, train_mse, lr, seconds
+    write_curve(args.curve, curve, {"train_mse": "{:.6f}", "val_mse": "{:.6f}", "lr": "{:g}"})
 
 
 if __name__ == "__main__":
