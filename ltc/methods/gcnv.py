@@ -35,7 +35,7 @@ class TrainParams:
     lr: float | str = setting("auto", "learning rate; auto: the recipe's own ("
                                       + ", ".join(f"{k} {v:g}" for k, v in RECIPE_LR.items()) + ")")
     weight_decay: float = setting(1.0e-5, "L2 weight decay (both recipes; the original's MS1M value)")
-    batch_size: int = setting(4096, "rows per step (minibatch)")
+    batch_size: int = setting(256, "rows per step (minibatch)")
     max_epochs: int = setting(50, "epochs at most (minibatch)")
     patience: int = setting(3, "epochs without a lower held-out error before stopping, the best weights kept (minibatch)")
     val_fraction: float = setting(0.1, "fraction of the train identities held out for early stopping (minibatch)")
