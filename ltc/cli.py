@@ -134,3 +134,22 @@ def add_cost_options(parser: argparse.ArgumentParser) -> None:
                         "it (no matching by name, no --needs); methods not given here are matched by name")
     parser.add_argument("--shared", nargs="*", metavar="GLOB",
                         help="benchmark file stems (globs) of the shared kNN graph (a row of their own)")
+
+
+def add_train_split_options(parser: argparse.ArgumentParser) -> None:
+    """``--features``/``--dim`` of a labelled split and :func:`add_truth_options`' ``--labels``/``--noise-label``."""
+    parser.add_argument("--features", required=True, help="features of the split (.bin or .npy)")
+    parser.add_argument("--dim", type=int, required=True, help="feature width")
+    add_truth_options(parser)
+
+
+def train_split(args) -> tuple[np.ndarray, np.ndarray]:
+    """(features N x dim float32, true labels int64 N, noise items made singletons) of
+    :func:`add_train_split_options`' options. Raises :class:`DataError` unless there is one label per row."""
+    from ltc.io import read_features
+
+    feats, labels = read_features(args.features, args.dim), truth(args)
+    if len(labels) != len(feats):
+        raise DataError(f"Label file {args.labels} has {len(labels)} labels but {args.features} has {len(feats)} "
+                        f"rows: give one label per feature row.")
+    return feats, labels

@@ -25,7 +25,6 @@ project's ragged object layout converted.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import math
 import zipfile
@@ -42,6 +41,7 @@ from tqdm import tqdm
 from ltc import DataError
 from ltc.datasets import KNN_FILE_TAG
 from ltc.io import atomic_output
+from ltc.settings import setting
 from ltc.rows import normalized
 
 log = logging.getLogger(__name__)
@@ -49,40 +49,33 @@ log = logging.getLogger(__name__)
 METHODS = tuple(KNN_FILE_TAG)
 
 
-def _setting(default, doc: str):
-    """A documented settings field (nested settings as a default factory)."""
-    if dataclasses.is_dataclass(default):
-        return dataclasses.field(default_factory=lambda: default, metadata={"doc": doc})
-    return dataclasses.field(default=default, metadata={"doc": doc})
-
-
 @dataclass(frozen=True)
 class IVFSettings:
     """The ``ivf`` index (config ``knn.ivf``)."""
-    nlist: int | str = _setting("auto", "cells of the inverted file; 'auto': the power of two nearest 4 sqrt(N)")
-    nprobe: int = _setting(16, "cells scanned per query")
+    nlist: int | str = setting("auto", "cells of the inverted file; 'auto': the power of two nearest 4 sqrt(N)")
+    nprobe: int = setting(16, "cells scanned per query")
 
 
 @dataclass(frozen=True)
 class HNSWSettings:
     """The ``hnsw`` index (config ``knn.hnsw``)."""
-    m: int = _setting(32, "links per node of the HNSW graph")
-    ef_construction: int = _setting(40, "candidate list length while building")
-    ef_search: int = _setting(100, "candidate list length while searching")
+    m: int = setting(32, "links per node of the HNSW graph")
+    ef_construction: int = setting(40, "candidate list length while building")
+    ef_search: int = setting(100, "candidate list length while searching")
 
 
 @dataclass(frozen=True)
 class Settings:
     """The kNN graph's settings (config ``knn``): their one default is here; config.yaml's global
     ``knn`` entry repeats them and tests/test_api.py binds the two (and the schema's keys)."""
-    method: str = _setting("flat", "flat (exact), ivf or hnsw (approximate)")
-    k: int = _setting(80, "neighbours per point, itself included")
-    batch_size: int = _setting(65536, "query rows searched per batch (also the unit of a shard)")
-    shards: int = _setting(1, "query shards searched as separate jobs, then merged (same kNN for any count)")
-    ivf: IVFSettings = _setting(IVFSettings(), "see IVFSettings")
-    hnsw: HNSWSettings = _setting(HNSWSettings(), "see HNSWSettings")
-    recall_sample: int = _setting(1000, "queries checked against exact search for approximate methods")
-    seed: int = _setting(0, "seed of the IVF training sample and of the recall sample")
+    method: str = setting("flat", "flat (exact), ivf or hnsw (approximate)")
+    k: int = setting(80, "neighbours per point, itself included")
+    batch_size: int = setting(65536, "query rows searched per batch (also the unit of a shard)")
+    shards: int = setting(1, "query shards searched as separate jobs, then merged (same kNN for any count)")
+    ivf: IVFSettings = setting(IVFSettings(), "see IVFSettings")
+    hnsw: HNSWSettings = setting(HNSWSettings(), "see HNSWSettings")
+    recall_sample: int = setting(1000, "queries checked against exact search for approximate methods")
+    seed: int = setting(0, "seed of the IVF training sample and of the recall sample")
 
     def index_params(self) -> dict:
         """:func:`build_index` keyword arguments of these settings (besides ``batch_size``)."""

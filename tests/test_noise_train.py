@@ -2,6 +2,7 @@
 from) treat noise items as identities of their own, as the evaluation scores them."""
 import argparse
 import json
+import re
 import subprocess
 import sys
 
@@ -39,3 +40,16 @@ def test_a_threshold_chosen_with_noise_items_apart(tmp_path):
     assert plain["fscore"] == 1.0 and plain["threshold"] <= 0.8
     noisy = choose(tmp_path, "--noise-label", "-1")  # each its own: the best cut separates them
     assert noisy["fscore"] == 1.0 and 0.8 < noisy["threshold"] <= 0.99
+
+
+def test_every_rule_that_learns_from_train_labels_gets_the_noise_label(tmp_path):
+    from helpers import TINY, snakemake, with_, workdir
+
+    wd = workdir(tmp_path)
+    config = with_(TINY, evaluation={"noise_label": -1}, methods__knn_cc__threshold="auto")
+    proc = snakemake(wd, "-n", "-p", "results/demo/knn_cc/pred_labels.meta", "results/demo/gcne/pred_labels.meta",
+                     "results/demo/infomap/pred_labels.meta", config=config)
+    commands = {m[1]: m[2] for m in re.finditer(r"workflow/scripts/(\w+)\.py (.*)", proc.stdout)}
+    for script in ("select_threshold_knn_cc", "select_threshold_baseline", "select_threshold_links", "train_gcnv",
+                   "train_gcne"):
+        assert "--noise-label -1" in commands[script], script

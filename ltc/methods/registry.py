@@ -19,7 +19,6 @@ labels int64, numbered 0, 1, ... in order of each cluster's first point.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
@@ -28,24 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltc import DataError
+from ltc.settings import setting  # noqa: F401  (the methods' Params fields)
 
 # Every method, in the config's order. The learned ones (GCN-V, GCN-E) run as stages of their own
 # rules; the others cluster in one step.
 NAMES = ("knn_cc", "gcnv", "gcne", "gcnd", "kmeans", "mini_batch_kmeans", "fast_hac", "dbscan", "knn_dbscan", "hdbscan",
          "meanshift", "spectral", "aro", "chinese_whispers", "infomap", "cdp")
-
-
-def setting(default, doc: str, example=None):
-    """A documented ``Params`` field: ``default`` is the setting's one default, ``doc`` says what it
-    means with its unit; ``example``, for a threshold, a value to quote when one must be given (the
-    original project's MS1M value; the ``ms1m`` entries of config.yaml carry the same, by test).
-    A nested ``Params`` or a list default is given as a default factory (a list: a fresh copy each time)."""
-    metadata = {"doc": doc, **({"example": example} if example is not None else {})}
-    if dataclasses.is_dataclass(default):
-        return dataclasses.field(default_factory=lambda: default, metadata=metadata)
-    if isinstance(default, list):
-        return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
 
 
 def example(setting_path: str):

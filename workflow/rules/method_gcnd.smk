@@ -57,6 +57,7 @@ rule train_gcnd:
         dropout=lambda wc: gcnd_settings(wc)["dropout"],
         target=lambda wc: gcnd_settings(wc)["target"],
         train=lambda wc: " ".join(f"--{key.replace('_', '-')} {value}" for key, value in gcnd_settings(wc)["train"].items()),
+        noise=truth_noise,
     conda:
         ENV
     log:
@@ -69,7 +70,7 @@ rule train_gcnd:
         runtime=lambda wc, attempt: 240 * attempt,
         gpu=lambda wc: gcnd_settings(wc)["gpus"],
     shell:
-        "python {input.script} --features {input.features} --dim {params.dim} --labels {input.labels}"
+        "python {input.script} --features {input.features} --dim {params.dim} --labels {input.labels} {params.noise}"
         " --knn {input.knn} --proposals {input.proposals} --hidden {params.hidden} --dropout {params.dropout}"
         " --target {params.target} {params.train} --threads {threads} --out {output.model} --curve {output.curve}"
         " --log {log}"

@@ -22,6 +22,7 @@ rule train_gcnv:
         th_sim=lambda wc: gcnv_settings(wc)["th_sim"],
         nhid=lambda wc: gcnv_settings(wc)["nhid"],
         train=lambda wc: " ".join(f"--{key.replace('_', '-')} {value}" for key, value in gcnv_settings(wc)["train"].items()),
+        noise=truth_noise,
     conda:
         ENV
     log:
@@ -34,7 +35,7 @@ rule train_gcnv:
         runtime=lambda wc, attempt: 240 * attempt,
         gpu=lambda wc: gcnv_settings(wc)["gpus"],
     shell:
-        "python {input.script} --features {input.features} --dim {params.dim} --labels {input.labels}"
+        "python {input.script} --features {input.features} --dim {params.dim} --labels {input.labels} {params.noise}"
         " --knn {input.knn} --th-sim {params.th_sim} --nhid {params.nhid} {params.train}"
         " --threads {threads} --out {output.model} --curve {output.curve} --log {log}"
 

@@ -13,17 +13,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ltc import DataError, cli, gcnd, proposals  # noqa: E402
-from ltc.io import load_knn, read_features, read_labels, write_curve  # noqa: E402
+from ltc.io import load_knn, write_curve  # noqa: E402
 
 log = logging.getLogger("ltc")
 
 
 def main(args):
     torch.set_num_threads(args.threads)
-    feats, labels = read_features(args.features, args.dim), read_labels(args.labels)
-    if len(labels) != len(feats):
-        raise DataError(f"Label file {args.labels} has {len(labels)} labels but {args.features} has {len(feats)} "
-                        f"rows: give one label per feature row.")
+    feats, labels = cli.train_split(args)
     if len(np.unique(labels)) < 2:
         raise DataError(f"Train label file {args.labels} has fewer than two identities, so GCN-D cannot learn from it: "
                         f"set methods.gcnd.checkpoint or methods.gcnd.model_from, or give the train split its real "
@@ -48,9 +45,7 @@ def main(args):
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
-    p.add_argument("--features", required=True)
-    p.add_argument("--dim", type=int, required=True)
-    p.add_argument("--labels", required=True)
+    cli.add_train_split_options(p)
     p.add_argument("--knn", required=True, help="kNN .npz of the same split")
     p.add_argument("--proposals", nargs="+", required=True, help="proposal sets (.npz) of the split")
     p.add_argument("--hidden", default=json.dumps(list(gcnd.DEFAULTS.hidden)), help="widths, as JSON")

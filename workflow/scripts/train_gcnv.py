@@ -10,16 +10,13 @@ import ltc  # noqa: E402,F401  (before torch: it sets MKL's reproducible mode)
 import torch  # noqa: E402
 
 from ltc import DataError, cli, confidence, gcn  # noqa: E402
-from ltc.io import load_knn, read_features, read_labels, write_curve  # noqa: E402
+from ltc.io import load_knn, write_curve  # noqa: E402
 from ltc.methods.gcnv import learning_rate  # noqa: E402
 
 
 def main(args):
     torch.set_num_threads(args.threads)
-    feats, labels = read_features(args.features, args.dim), read_labels(args.labels)
-    if len(labels) != len(feats):
-        raise DataError(f"Label file {args.labels} has {len(labels)} labels but {args.features} has {len(feats)} "
-                        f"rows: give one label per feature row.")
+    feats, labels = cli.train_split(args)
     confidence.check_train_labels(labels, args.labels, "gcnv")  # before the kNN and the graph are read
     lr = learning_rate(args.recipe, args.lr)  # a number, or auto: the recipe's own
     ids, dists = load_knn(args.knn)
@@ -41,9 +38,7 @@ def main(args):
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
-    p.add_argument("--features", required=True)
-    p.add_argument("--dim", type=int, required=True)
-    p.add_argument("--labels", required=True)
+    cli.add_train_split_options(p)
     p.add_argument("--knn", required=True, help="kNN .npz of the same split")
     for path in ("th_sim", "nhid", *(f"train.{key}" for key in vars(gcn.TRAIN))):  # methods.gcnv
         cli.setting_option(p, "--" + path.rpartition(".")[2].replace("_", "-"), gcn.DEFAULTS, path)
