@@ -155,7 +155,7 @@ def check_settings(values: Mapping, section: str, where: str) -> None:
         return
     import jsonschema
 
-    from ltc.config import allowed
+    from ltc.config import allowed, most_relevant
 
     node = schema["$defs"]
     for i, key in enumerate(section.split(".")):
@@ -163,9 +163,7 @@ def check_settings(values: Mapping, section: str, where: str) -> None:
     errors = list(jsonschema.Draft202012Validator({**node, "$defs": schema["$defs"]}).iter_errors(dict(values)))
     if not errors:
         return
-    best = jsonschema.exceptions.best_match(errors, key=jsonschema.exceptions.relevance)
-    while best.parent is not None and best.parent.validator in ("oneOf", "anyOf"):
-        best = best.parent
+    best = most_relevant(errors)
     key = ".".join(str(p) for p in best.absolute_path)
     raise DataError(f"{where} {key or section} is {best.instance!r}, but it must be {allowed(best.schema, schema)}: "
                     f"pass another value.")

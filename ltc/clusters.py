@@ -281,17 +281,14 @@ def summary_rows(methods: Sequence[str], preds: Sequence[str | os.PathLike], ben
     ``shared`` kNN graph, never scoring). Raises :class:`DataError` if the lists differ in length or
     ``steps`` is invalid (:func:`ltc.report.costs.check_steps`)."""
     from ltc.io import read_labels
-    from ltc.report.costs import check_steps, method_steps, summarize
+    from ltc.report.costs import check_methods_named, check_steps, method_steps, summarize
     from ltc.report.rows import shared_row
 
     if len(methods) != len(preds):
         raise DataError(f"Give one predicted-labels file (--pred, {len(preds)} given) per method (--methods, "
                         f"{len(methods)} given), in that order.")
     steps = steps or {}
-    for method in steps:
-        if method not in methods:
-            raise DataError(f"--steps names the method '{method}', which is not summarised (--methods "
-                            f"{' '.join(methods)}): drop it from --steps or add it to --methods.")
+    check_methods_named("--steps", steps, methods, "summarised")
     check_steps(bench_dir, steps)
     rows = []
     for method, pred in zip(methods, preds):

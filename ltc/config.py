@@ -75,10 +75,14 @@ def config_problem(config: dict, schema: dict) -> tuple[str, str] | None:
     errors = list(validator.iter_errors(config))
     if not errors:
         return None
+    report = "\n\n".join(str(e) for e in errors)
+    return _sentence(most_relevant(errors), schema), report
+
+
+def most_relevant(errors: list[jsonschema.ValidationError]) -> jsonschema.ValidationError:
+    """The schema violation to tell a user about: jsonschema's best match, but described by its whole
+    oneOf/anyOf (a threshold given as a word: 'auto' or a number), not by the branch that matched best."""
     best = jsonschema.exceptions.best_match(errors, key=jsonschema.exceptions.relevance)
-    # best_match descends into oneOf branches; a threshold given as a word should be described by its
-    # oneOf (auto or a number), not by the branch that happened to match best.
     while best.parent is not None and best.parent.validator in ("oneOf", "anyOf"):
         best = best.parent
-    report = "\n\n".join(str(e) for e in errors)
-    return _sentence(best, schema), report
+    return best

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ltc import DataError
 from ltc.io import read_labels, write_text
-from ltc.report.costs import EXCLUDED_STEPS, check_steps, matching, method_steps, owner, read_benchmark, summarize
+from ltc.report.costs import (EXCLUDED_STEPS, check_methods_named, check_steps, matching, method_steps, owner,
+                              read_benchmark, summarize)
 from ltc.report.plots import (colors, plot_cluster_sizes, plot_scores, plot_sweeps, pyplot, read_sweep,
                               save_png)
 from ltc.report.rows import COLUMNS, SHARED_NAME, Row, cluster_sizes, method_row, shared_row
@@ -33,14 +34,6 @@ __all__ = ["COLUMNS", "EXCLUDED_STEPS", "SHARED_NAME", "Row", "check_steps", "cl
            "method_row", "method_steps", "owner", "plot_cluster_sizes", "plot_scores", "plot_sweeps", "pyplot",
            "read_benchmark", "read_sweep", "read_tsv", "save_png", "shared_row", "summarize", "tsv_cell",
            "write_tsv"]
-
-
-def _only_compared(option: str, keys: Iterable[str], methods: Sequence[str]) -> None:
-    """Raise :class:`ltc.DataError` for a method named by ``option`` that is not compared."""
-    for method in keys:
-        if method not in methods:
-            raise DataError(f"{option} names the method '{method}', which is not compared (--methods "
-                            f"{' '.join(methods)}): drop it from {option} or add it to --methods.")
 
 
 def compare(dataset: str, methods: Sequence[str], metrics: Sequence[str | os.PathLike],
@@ -66,7 +59,7 @@ def compare(dataset: str, methods: Sequence[str], metrics: Sequence[str | os.Pat
                         f"(--pred, {len(preds)} given) per method (--methods, {len(methods)} given), in that order.")
     needs, steps, sweeps, out = needs or {}, steps or {}, sweeps or {}, out or {}
     for option, given in (("--needs", needs), ("--steps", steps), ("--sweep", sweeps)):
-        _only_compared(option, given, methods)
+        check_methods_named(option, given, methods)
     check_steps(bench_dir, steps, needs)
     gt_labels = read_labels(gt)
     labels = {m: read_labels(p) for m, p in zip(methods, preds)}

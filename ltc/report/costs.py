@@ -93,6 +93,14 @@ def method_steps(bench_dir: str | os.PathLike, method: str, methods: Iterable[st
     return sorted((p for p in counted if not p.stem.startswith(EXCLUDED_STEPS)), key=lambda p: p.name)
 
 
+def check_methods_named(option: str, keys: Iterable[str], methods: Sequence[str], table: str = "compared") -> None:
+    """Raise :class:`ltc.DataError` for a method named by ``option`` that is not in the table (``methods``)."""
+    for method in keys:
+        if method not in methods:
+            raise DataError(f"{option} names the method '{method}', which is not {table} (--methods "
+                            f"{' '.join(methods)}): drop it from {option} or add it to --methods.")
+
+
 def check_steps(bench_dir: str | os.PathLike, steps: Mapping[str, Sequence[str]],
                 needs: Mapping[str, Sequence[str]] | None = None) -> None:
     """Raise :class:`ltc.DataError` unless every method of ``steps`` (method -> glob patterns of its

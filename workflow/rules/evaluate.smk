@@ -35,7 +35,7 @@ rule evaluate:
 
 checkpoint choose_method:
     input:
-        unpack(method_candidates),
+        unpack(lambda wc: compare_sweep_files(wc)),  # the candidates: each threshold.json chosen on train (report_common.smk)
         script=script("choose_method.py"),
         package=package("choose_method.py"),
     output:

@@ -2,14 +2,9 @@
 # labelled train split (checkpoint choose_method, ltc/method_choice.py); the `evaluation` options.
 
 
-def method_candidates(wildcards):
-    """Method -> threshold.json of the compared methods whose threshold is chosen on a train split."""
-    return compare_sweep_files(wildcards)
-
-
 def choose_method_options(wildcards, input):
     """The candidates' threshold files and, for each compared method left out, why (recorded in method.json)."""
-    candidates = method_candidates(wildcards)
+    candidates = compare_sweep_files(wildcards)
     left_out = {}
     for method in compare_methods(wildcards):
         if method in candidates:
@@ -30,7 +25,7 @@ def default_method(wildcards):
     """The dataset's headline method: config `method`, or the one `method: auto` chose for it."""
     if config["method"] != "auto":
         return config["method"]
-    if not method_candidates(wildcards):
+    if not compare_sweep_files(wildcards):
         stop(
             f"method: auto has no candidate on dataset '{wildcards.ds}': no compared method has its threshold "
             f"chosen on a labelled train split; set `method:` to a method name, or give the dataset a labelled "
