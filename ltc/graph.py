@@ -190,6 +190,35 @@ class SymmetricKnnGraph:
             yield start, forward.maximum(self.reverse[start:start + len(ids)])
 
 
+def knn_pairs(ids: np.ndarray, dists: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The links of each vertex to its first ``k`` neighbours as unordered pairs, for rules that keep a
+    pair by its first link in row order (CDP's pairs, GCN-D's proposals: the originals' ``np.unique``).
+
+    ``ids`` int N x K (-1 missing), ``dists`` float N x K (1 - cosine). Returns (lo, hi, similarity,
+    first): int64 ``lo < hi``, the float32 similarity ``1 - dist`` of each link (self-links and
+    missing ids dropped), sorted by pair and, within a pair, in row order; and :func:`first_of_pairs`
+    of a mask over them picks each pair's first kept link."""
+    n = len(ids)
+    ids = np.asarray(ids[:, :k], dtype=np.int64)
+    rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], ids.shape)
+    valid = (ids >= 0) & (ids != rows)
+    a, b = rows[valid], ids[valid]
+    sim = (1.0 - np.asarray(dists[:, :k], dtype=np.float32))[valid]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.argsort(lo * n + hi, kind="stable")  # by pair; within a pair, in row-major order
+    return lo[order], hi[order], sim[order], first_of_pairs(lo[order] * n + hi[order])
+
+
+def first_of_pairs(key: np.ndarray):
+    """For links sorted by pair ``key``: ``keep (bool mask) -> indices of each pair's first kept link``."""
+    def first(keep: np.ndarray) -> np.ndarray:
+        kept = np.flatnonzero(keep)
+        new = np.ones(len(kept), dtype=bool)
+        new[1:] = key[kept[1:]] != key[kept[:-1]]
+        return kept[new]
+    return first
+
+
 def split_at_rising_threshold(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
                               threshold: float | None, max_size: int, step: float, max_iter: int = 100) -> np.ndarray:
     """Labels (int64, n, numbered 0, 1, ... by first point): the connected components of the

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltc import DataError
-from ltc.graph import split_at_rising_threshold
+from ltc.graph import knn_pairs, split_at_rising_threshold
 from ltc.io import atomic_output
 
 log = logging.getLogger(__name__)
@@ -80,20 +80,17 @@ def check_setting(k: int, th: float, step: float, minsz: int, maxsz: int, knn_k:
                         f"(the original's 3 and 300).")
 
 
-def knn_pairs(ids: np.ndarray, dists: np.ndarray, k: int, th: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def proposal_links(ids: np.ndarray, dists: np.ndarray, k: int, th: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(src, dst, similarity) of the links of each vertex to its first ``k`` neighbours with cosine
     similarity >= ``th`` (int64, int64, float64; self-links and missing ids -1 dropped), each
     unordered pair once (src < dst) with the similarity of its first occurrence in row order, as the
-    original's ``filter_knns``. The similarity is ``1 - dist`` in the kNN file's float32, compared
-    with ``th`` in float64 (as the original does), so a th such as 0.7 cuts where it does there."""
-    ids, dists = ids[:, :k], dists[:, :k]
-    anchor = np.broadcast_to(np.arange(len(ids), dtype=np.int64)[:, None], ids.shape)
-    sims = (1.0 - dists.astype(np.float32)).astype(np.float64)
-    keep = (sims >= float(th)) & (ids >= 0) & (ids != anchor)
-    a, b, s = anchor[keep], ids[keep].astype(np.int64), sims[keep]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    _, first = np.unique(lo * len(ids) + hi, return_index=True)  # the first occurrence of each pair, by row
-    return lo[first], hi[first], s[first]
+    original's ``filter_knns`` (:func:`ltc.graph.knn_pairs`). The similarity is ``1 - dist`` in the kNN
+    file's float32, compared with ``th`` in float64 (as the original does), so a th such as 0.7 cuts
+    where it does there."""
+    lo, hi, sim, first = knn_pairs(ids, dists, k)
+    sims = sim.astype(np.float64)
+    keep = first(sims >= float(th))
+    return lo[keep], hi[keep], sims[keep]
 
 
 def basic_proposals(ids: np.ndarray, dists: np.ndarray, k: int, th: float, step: float = 0.05, minsz: int = 3,
@@ -107,7 +104,7 @@ def basic_proposals(ids: np.ndarray, dists: np.ndarray, k: int, th: float, step:
     Raises :class:`DataError` for a setting :func:`check_setting` refuses."""
     n = len(ids)
     check_setting(k, th, step, minsz, maxsz, ids.shape[1] if ids.ndim == 2 else 0)
-    src, dst, sims = knn_pairs(ids, dists, k, th)
+    src, dst, sims = proposal_links(ids, dists, k, th)
     labels = split_at_rising_threshold(n, src, dst, sims, None, maxsz, step, max_iter)
     linked = np.zeros(n, dtype=bool)
     linked[src], linked[dst] = True, True

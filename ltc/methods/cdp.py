@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltc import DataError
-from ltc.graph import split_at_rising_threshold
+from ltc.graph import knn_pairs, split_at_rising_threshold
 from ltc.methods.registry import Method, setting
 
 log = logging.getLogger(__name__)
@@ -63,22 +63,10 @@ def pairs(ids: np.ndarray, dists: np.ndarray, k: int = Params.k) -> tuple[Callab
     n, width = ids.shape
     if k > width:
         log.info("cdp: k = %d but the kNN graph has %d columns: using %d", k, width, width)
-    k = min(int(k), width)
-    ids = np.asarray(ids[:, :k], dtype=np.int64)
-    rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], ids.shape)
-    valid = (ids >= 0) & (ids != rows)
-    a, b = rows[valid], ids[valid]
-    sim = (1.0 - np.asarray(dists[:, :k], dtype=np.float32))[valid]  # float32, the original's 1.0 - dist
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    order = np.argsort(lo * n + hi, kind="stable")  # by pair; within a pair, in row-major order
-    lo, hi, sim = lo[order], hi[order], sim[order]
-    key = lo * n + hi
+    lo, hi, sim, first = knn_pairs(ids, dists, min(int(k), width))
 
     def at(th: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        keep = np.flatnonzero(sim > np.float32(th))
-        first = np.ones(len(keep), dtype=bool)
-        first[1:] = key[keep[1:]] != key[keep[:-1]]
-        keep = keep[first]
+        keep = first(sim > np.float32(th))
         return lo[keep], hi[keep], sim[keep]
 
     return at, at(-np.inf)[2]
