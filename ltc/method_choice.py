@@ -43,8 +43,8 @@ def choose(candidates: dict[str, str | Path], left_out: dict[str, str], out: str
     best = max(table, key=lambda row: row["train_pairwise_fscore"])  # max keeps the first of equals
     log.info("method: auto chose %s (train pairwise F %.4f) from %s", best["method"], best["train_pairwise_fscore"],
              ", ".join(f"{r['method']} {r['train_pairwise_fscore']:.4f}" for r in table))
-    write_json(out, {"method": best["method"], "by": "pairwise F on the labelled train split", "candidates": table,
-                     "left_out": left_out})
+    write_json(out, {"method": best["method"], "by": "pairwise F on the labelled train split",
+                     "ties": "the first in the comparison's order", "candidates": table, "left_out": left_out})
     return best["method"]
 
 

@@ -29,8 +29,9 @@ def main(args):
                         steps=cli.method_globs(args.steps, "--steps"), shared=args.shared or ())
     write_summary(rows, args.dataset, tsv=args.tsv, md=args.md)
     for row in rows:
-        log.info("%s: %s clusters, largest %s, %s singletons; time %s, peak memory %s MB", row.method,
-                 row.n_clusters, row.largest, row.n_singletons, format_seconds(row.wall_time_s),
+        clusters = (f"{row.n_clusters} clusters, largest {row.largest}, {row.n_singletons} singletons; "
+                    if row.n_clusters is not None else "")  # the shared kNN graph's row has costs only
+        log.info("%s: %stime %s, peak memory %s MB", row.method, clusters, format_seconds(row.wall_time_s),
                  format_memory(row.peak_rss_mb))
 
 
