@@ -12,8 +12,11 @@ subgraph), and four graph convolutions
 identity as v. v links to the candidate with the highest predicted connectivity, if their similarity
 is >= tau; clusters are the connected components.
 
-Subgraphs are batched as padded dense tensors (B x K x ...) with masks; sub-adjacencies are read
-from the sparse graph for a whole batch at once.
+Subgraphs are batched as padded dense tensors (B x W x ...) with masks, W the widest subgraph of the
+batch; sub-adjacencies are read from the sparse graph for a whole batch at once. Inference batches
+vertices of similar candidate counts (most decided vertices are confident ones, with few
+more-confident neighbours: padding every subgraph to K = 160 slots had made inference 12x its
+arithmetic, benchmarks/bench_gcne.py).
 """
 from __future__ import annotations
 
@@ -64,12 +67,17 @@ def gcne_vertices(ids: np.ndarray, confidence: np.ndarray, ignore_ratio: float) 
 
 def subgraphs(vertices: np.ndarray, ids: np.ndarray, mask: np.ndarray, graph: sparse.csr_matrix,
               feats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Padded subgraphs of ``vertices``: (candidate ids B x K, valid mask B x K, node features
-    B x K x d = feats[candidate] - feats[vertex], row-normalised adjacency B x K x K)."""
-    b, k = len(vertices), ids.shape[1]
+    """Padded subgraphs of ``vertices``: (candidate ids B x W, valid mask B x W, node features
+    B x W x d = feats[candidate] - feats[vertex], row-normalised adjacency B x W x W), where W is the
+    most candidates any of them has (at least 1, at most K): slot j of a row is its j-th candidate in
+    kNN order, the slots after its last candidate are padding (zero features, no edges). Padding
+    never changes a real candidate's output (no edge reaches it), so a batch is only as wide as its
+    widest subgraph: batches of similar candidate counts (:func:`links`) waste little arithmetic."""
+    b = len(vertices)
     valid = mask[vertices]
-    # candidates first (in kNN order), padding after
-    order = np.argsort(~valid, axis=1, kind="stable")
+    k = max(1, int(valid.sum(axis=1).max())) if b else 1
+    # candidates first (in kNN order), padding after; then cut to the widest row
+    order = np.argsort(~valid, axis=1, kind="stable")[:, :k]
     valid = np.take_along_axis(valid, order, axis=1)
     cand = np.where(valid, np.take_along_axis(ids[vertices], order, axis=1), 0)
     x = (feats[cand] - feats[vertices][:, None, :]) * valid[..., None]
@@ -203,7 +211,11 @@ def links(model: GCNE, feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, co
     duplicate = (choice >= 0) & (dists[np.arange(len(ids)), np.maximum(choice, 0)] <= DUPLICATE_DISTANCE)
     decide = decide & ~duplicate
     model.eval()
-    for batch in tqdm(list(_batches(np.flatnonzero(decide), batch_size)), desc="gcn-e inference", unit="batch"):
+    # vertices in order of their candidate count, so each batch is about as wide as its subgraphs
+    # (each vertex's choice is its own: the order changes no result)
+    decided = np.flatnonzero(decide)
+    decided = decided[np.argsort(mask[decided].sum(axis=1), kind="stable")]
+    for batch in tqdm(list(_batches(decided, batch_size)), desc="gcn-e inference", unit="batch"):
         _, valid, x, adj = subgraphs(batch, ids, mask, graph, feats)
         prob = torch.softmax(model(torch.from_numpy(x), torch.from_numpy(adj)), dim=-1)[..., 1].numpy()
         if not np.isfinite(prob[valid]).all():

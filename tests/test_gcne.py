@@ -30,13 +30,32 @@ def test_subgraph_by_hand():
     graph = symmetric_graph(IDS, DISTS, 0.0)
     feats = np.eye(5, dtype=np.float32)
     cand, valid, x, adj = gcne.subgraphs(np.array([0, 1]), IDS, mask, graph, feats)
-    assert cand.tolist() == [[1, 2, 3, 0], [2, 0, 0, 0]] and valid.tolist() == [[1, 1, 1, 0], [1, 0, 0, 0]]
+    # as wide as the widest subgraph (v0's 3 candidates), not k = 4
+    assert cand.tolist() == [[1, 2, 3], [2, 0, 0]] and valid.tolist() == [[1, 1, 1], [1, 0, 0]]
     np.testing.assert_allclose(x[0, 0], feats[1] - feats[0])
-    np.testing.assert_allclose(x[0, 3], 0)
+    np.testing.assert_allclose(x[1, 1:], 0)
     # among 1, 2, 3: edges 1-2 (.85), 2-3 (.75), no 1-3; self-loops 1; rows normalised
     w = np.array([[1, .85, 0], [.85, 1, .75], [0, .75, 1]])
-    np.testing.assert_allclose(adj[0, :3, :3], w / w.sum(1, keepdims=True), rtol=1e-6)
-    assert adj[0, 3].sum() == 0 and adj[1, 0, 0] == 1
+    np.testing.assert_allclose(adj[0], w / w.sum(1, keepdims=True), rtol=1e-6)
+    assert adj[1, 1:].sum() == 0 and adj[1, :, 1:].sum() == 0 and adj[1, 0, 0] == 1
+
+
+def test_padding_changes_no_real_candidates_output():
+    """A subgraph padded wider (zero features, no edges) gives its real candidates the same logits:
+    why a batch need only be as wide as its widest subgraph."""
+    mask, _ = gcne.gcne_vertices(IDS, CONF, 0.0)
+    graph = symmetric_graph(IDS, DISTS, 0.0)
+    feats = np.random.default_rng(0).standard_normal((5, 5)).astype(np.float32)
+    torch.manual_seed(0)
+    model = gcne.GCNE(5, 4).eval()
+    _, valid, x, adj = gcne.subgraphs(np.array([1]), IDS, mask, graph, feats)  # one candidate: width 1
+    assert valid.shape == (1, 1)
+    wide_x, wide_adj = np.zeros((1, 4, 5), np.float32), np.zeros((1, 4, 4), np.float32)
+    wide_x[:, :1], wide_adj[:, :1, :1] = x, adj
+    with torch.no_grad():
+        narrow = model(torch.from_numpy(x), torch.from_numpy(adj))
+        wide = model(torch.from_numpy(wide_x), torch.from_numpy(wide_adj))
+    torch.testing.assert_close(wide[:, :1], narrow)
 
 
 def test_links_pick_the_most_connected_candidate():
