@@ -313,11 +313,30 @@ def _cells(row: SummaryRow) -> list[str]:
             count(row.n_singletons), format_time(row.wall_time_s), format_memory(row.peak_rss_mb)]
 
 
-def format_summary(rows: Sequence[SummaryRow], dataset: str) -> str:
-    """The summary as Markdown: heading, what it is, table, which steps each row's costs add up."""
+#: score files that a run with test labels writes and a run without them never does
+SCORE_FILES = ("fscore.txt", "metrics.json", "comparison.tsv", "comparison.md", "comparison.html", "method.json")
+
+
+def stale_scores(pred: Sequence[str | os.PathLike]) -> list[Path]:
+    """Score files beside the predictions ``pred`` (``results/<ds>/<method>/pred_labels.meta``), in
+    their method folders and the dataset folder above them: on an unlabelled test split nothing
+    writes them, so any that exist are from an earlier run with labels and do not score these
+    clusters. Sorted paths."""
+    folders = {Path(p).parent for p in pred}
+    folders |= {f.parent for f in folders}
+    return sorted(f / name for f in folders for name in SCORE_FILES if (f / name).is_file())
+
+
+def format_summary(rows: Sequence[SummaryRow], dataset: str, stale: Sequence[str | os.PathLike] = ()) -> str:
+    """The summary as Markdown: heading, what it is, a warning naming ``stale`` score files (see
+    :func:`stale_scores`), table, which steps each row's costs add up."""
     lines = [f"# Clusters of each method on `{dataset}` (unlabelled test split)", "",
              "The test split has no labels, so there are no scores: per method the clusters it made and what "
-             "it cost. Thresholds set to `auto` were chosen on the labelled train split.", "",
+             "it cost. Thresholds set to `auto` were chosen on the labelled train split.", ""]
+    if stale:
+        lines += ["**Old scores:** " + ", ".join(f"`{p}`" for p in stale) + " are from an earlier run with test "
+                  "labels and do not score these clusters: delete them.", ""]
+    lines += [
              "| " + " | ".join(SUMMARY_HEADINGS) + " |", "|---|" + "---:|" * (len(SUMMARY_HEADINGS) - 1)]
     for row in rows:
         cells = _cells(row)
@@ -332,9 +351,9 @@ def format_summary(rows: Sequence[SummaryRow], dataset: str) -> str:
 
 
 def write_summary(rows: Sequence[SummaryRow], dataset: str, tsv: str | os.PathLike | None = None,
-                  md: str | os.PathLike | None = None) -> None:
+                  md: str | os.PathLike | None = None, stale: Sequence[str | os.PathLike] = ()) -> None:
     """``summary.tsv`` (columns :data:`SUMMARY_COLUMNS`, empty cells where a value does not apply) and
-    ``summary.md``."""
+    ``summary.md`` (:func:`format_summary`, which names the ``stale`` score files)."""
     from ltc.report.tables import tsv_cell
 
     if tsv:
@@ -342,4 +361,4 @@ def write_summary(rows: Sequence[SummaryRow], dataset: str, tsv: str | os.PathLi
                                                 for r in rows]
         write_text(tsv, "\n".join(lines) + "\n")
     if md:
-        write_text(md, format_summary(rows, dataset))
+        write_text(md, format_summary(rows, dataset, stale))

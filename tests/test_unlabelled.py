@@ -68,8 +68,16 @@ def unlabelled(tmp_path):
 def test_all_on_an_unlabelled_test_split_writes_a_summary(tmp_path):
     (tmp_path / "wd").mkdir()
     wd = workdir(tmp_path / "wd")
-    snakemake(wd, "results/mine/all", config=unlabelled(tmp_path))
+    old = [wd / "results/mine/fscore.txt", wd / "results/mine/knn_cc/metrics.json"]  # of an earlier labelled run
+    for path in old:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("old\n")
+    proc = snakemake(wd, "results/mine/all", config=unlabelled(tmp_path))
     assert not (wd / "results/mine/comparison.tsv").exists()
+    log = (wd / "results/mine/logs/summary.log").read_text()
+    assert "results/mine/fscore.txt, results/mine/knn_cc/metrics.json: from an earlier run" in log, proc.stdout
+    assert "**Old scores:** `results/mine/fscore.txt`, `results/mine/knn_cc/metrics.json` are from an earlier" in (
+        wd / "results/mine/summary.md").read_text()
     rows = list(csv.DictReader(open(wd / "results/mine/summary.tsv"), delimiter="\t"))
     assert [r["method"] for r in rows] == ["knn_cc", "fast_hac", "kNN graph (shared)"]
     for row in rows[:2]:

@@ -18,7 +18,7 @@ import argparse  # noqa: E402
 import logging  # noqa: E402
 
 from ltc import cli  # noqa: E402
-from ltc.clusters import summary_rows, write_summary  # noqa: E402
+from ltc.clusters import stale_scores, summary_rows, write_summary  # noqa: E402
 from ltc.report.tables import format_memory, format_seconds  # noqa: E402
 
 log = logging.getLogger("ltc.summary")
@@ -27,7 +27,11 @@ log = logging.getLogger("ltc.summary")
 def main(args):
     rows = summary_rows(args.methods, args.pred, args.benchmarks, args.all_methods or args.methods,
                         steps=cli.method_globs(args.steps, "--steps"), shared=args.shared or ())
-    write_summary(rows, args.dataset, tsv=args.tsv, md=args.md)
+    stale = stale_scores(args.pred)
+    if stale:
+        log.warning("%s: from an earlier run with test labels, they do not score these clusters: delete them",
+                    ", ".join(map(str, stale)))
+    write_summary(rows, args.dataset, tsv=args.tsv, md=args.md, stale=stale)
     for row in rows:
         clusters = (f"{row.n_clusters} clusters, largest {row.largest}, {row.n_singletons} singletons; "
                     if row.n_clusters is not None else "")  # the shared kNN graph's row has costs only
