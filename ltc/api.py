@@ -279,8 +279,9 @@ def cluster(features, method: str = "knn_cc", *, dim: int | None = None, knn=Non
     auto = threshold is not None and getattr(params, threshold) == "auto"
     if auto and train is None:
         raise DataError(f"{method}'s {threshold} is 'auto', which is chosen on a labelled train split, but none was "
-                        f"given: pass {threshold}=<number>{_example(method, threshold)} or "
-                        f"train=(train_features, train_labels) (ltc cluster --train-features F --train-labels L).")
+                        f"given: pass {threshold}=<number>{_example(method, threshold)} (ltc cluster --set "
+                        f"{threshold}=N) or train=(train_features, train_labels) (ltc cluster --train-features F "
+                        f"--train-labels L).")
     if train is not None and not (isinstance(train, (tuple, list)) and len(train) == 2):
         raise DataError("train must be a pair (train_features, train_labels): the features of a labelled split "
                         "and one integer label per row.")

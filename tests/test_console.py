@@ -94,7 +94,7 @@ def test_methods_lists_every_method_with_each_setting_its_default_and_doc(files)
       "-o", "train.meta"], ["is the input --train-labels"]),
     (["cluster", "f.npy", "--set", "threshold=0.5", "-o", "."], ["is a folder"]),
     (["cluster", "f.npy", "--set", "threshold=0.5", "-o", "gt.meta/x.meta"], ["which is a file"]),
-    (["cluster", "f.npy", "--method", "infomap", "-o", "x.meta"], ["min_sim is 'auto'", "--train-features"]),
+    (["cluster", "f.npy", "--method", "infomap", "-o", "x.meta"], ["min_sim is 'auto'", "--set min_sim=N", "--train-features"]),
     (["cluster", "f.npy", "--set", "threshold", "-o", "x.meta"], ["not KEY=VALUE"]),
     (["cluster", "f.npy", "--set", "threshold=[", "-o", "x.meta"], ["not a number"]),
     (["cluster", "f.npy", "--set", "threshold=2", "-o", "x.meta"], ["threshold is 2", "<= 1"]),
