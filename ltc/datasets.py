@@ -72,13 +72,13 @@ def settings(config: dict, dataset: str, section: str) -> dict:
 def with_test_scales(datasets: dict) -> dict:
     """``datasets`` plus one dataset ``<ds>/<scale>`` per entry of each dataset's ``test_scales``.
 
-    A scale dataset has the base's ``dim``, ``data_dir``, ``knn``, ``methods``, ``compare`` and ``evaluation``, the scale's
+    A scale dataset has the base's ``dim``, ``data_dir``, ``knn``, ``methods``, ``compare``, ``evaluation`` and ``reattach``, the scale's
     split as its test split, and no train split: ``scale_of`` names the base, whose train split gives
     its trained models and ``auto`` thresholds. It makes no files of its own (the base's archives do).
     """
     out = dict(datasets)
     for base, spec in datasets.items():
-        shared = {key: value for key, value in spec.items() if key in ("dim", "data_dir", "knn", "methods", "compare", "evaluation")}
+        shared = {key: value for key, value in spec.items() if key in ("dim", "data_dir", "knn", "methods", "compare", "evaluation", "reattach")}
         for scale, test in spec.get("test_scales", {}).items():
             out[f"{base}/{scale}"] = {**shared, "test": test, "scale_of": base}
     return out

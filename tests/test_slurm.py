@@ -24,9 +24,13 @@ from ltc.io import load_knn
 SKIP = "SLURM test skipped: "
 PROFILE = REPO / "profiles/slurm/config.yaml"
 
-# The knn_cc demo (default target) plus a small GCN-V model, whose rule asks for `gpu=methods.gcnv.gpus`.
+# The knn_cc demo (default target) plus a small GCN-V model, whose rule asks for `gpu=methods.gcnv.gpus`,
+# and the scores of two one-step methods without a threshold: three evaluate jobs, one group job (the profile's `groups`).
 CONFIG = with_(TINY_GCNV, method="knn_cc")
-TARGETS = ("all", "results/demo/gcnv/model.pt")
+TARGETS = ("all", "results/demo/gcnv/model.pt", "results/demo/kmeans/metrics.json", "results/demo/mini_batch_kmeans/metrics.json")
+# A job as a log shows it: "rule NAME:" then its fields indented by 4 more spaces; a group job's members
+# are indented by 4 under the "Group job GROUP" line.
+JOB = r"^(?P<indent> *)(?P<local>local)?rule (?P<rule>\w+):\n(?:(?P=indent)    .*\n)*?(?P=indent)    {field}: (?P<value>.*)$"
 # Poll SLURM faster than the profile's production pace. After each submission the plugin checks at
 # I, 2I+10, 3I+30, 4I+60 s (+10 s per check that sees nothing end): I=5 catches jobs of <= 20 s at
 # 20 s and of <= 45 s (a loaded 2-core machine) at 45 s.
@@ -51,9 +55,10 @@ def test_profile_names_existing_rules():
     """A set-threads / set-resources entry for a renamed or removed rule would be silently ignored."""
     profile = yaml.safe_load(PROFILE.read_text())
     assert profile["executor"] == "slurm" and profile["slurm-status-command"] == "squeue"
-    named = set(profile["set-threads"]) | set(profile["set-resources"])
+    named = set(profile["set-threads"]) | set(profile["set-resources"]) | set(profile["groups"])
     unknown = named - set(workflow_rules())
     assert not unknown, f"profiles/slurm/config.yaml names rules the workflow lacks: {unknown}"
+    assert set(profile["group-components"]) == set(profile["groups"].values()), "group-components names the groups"
 
 
 def test_a_retried_job_asks_for_more_memory_and_time(tmp_path):
@@ -66,7 +71,7 @@ def test_a_retried_job_asks_for_more_memory_and_time(tmp_path):
     def resources(attempt):
         proc = snakemake(wd, "-n", "--profile", "profiles/slurm", "--executor", "local", "--attempt", str(attempt),
                          *TARGETS, config=CONFIG)
-        jobs = re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", proc.stdout + proc.stderr, re.M)
+        jobs = [(m["rule"], m["value"]) for m in re.finditer(JOB.format(field="resources"), proc.stdout + proc.stderr, re.M)]
         return {rule: {k: int(v) for k, v in re.findall(r"\b(mem_mb|runtime)=(\d+)", res)} for rule, res in jobs}
 
     first, second = resources(1), resources(2)  # sizes of files not made yet are <TBD> in a dry run: left out
@@ -128,11 +133,13 @@ def finish(proc, wd: Path, log="snakemake.log"):
     return proc.returncode, text
 
 
-def executed_jobs(log):
-    """Snakemake job id -> (rule, local?) for the jobs a run executed, from its log."""
+def executed_jobs(log, grouped=False):
+    """Snakemake job id -> (rule, local?) for the jobs a run executed, from its log: those submitted one by
+    one, or (``grouped``) those run as members of a group job."""
     jobs = {}
-    for m in re.finditer(r"^(local)?rule (\w+):\n(?:    .*\n)*?    jobid: (\d+)$", log, re.M):
-        jobs[int(m[3])] = (m[2], bool(m[1]))
+    for m in re.finditer(JOB.format(field="jobid"), log, re.M):
+        if bool(m["indent"]) == grouped:
+            jobs[int(m["value"])] = (m["rule"], bool(m["local"]))
     return jobs
 
 
@@ -166,16 +173,22 @@ def mkdir(path: Path) -> Path:
 
 
 def check_jobs_went_through_sbatch(cluster, log, local_log):
-    jobs = executed_jobs(log)
-    submitted = {int(m[1]): (m[2], Path(m[3])) for m in re.finditer(
-        r"^Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+)\)\.$", log, re.M)}
-    # the same jobs as the local run, and only the workflow's local rules stayed on this host
-    assert sorted(rule for rule, _ in jobs.values()) == sorted(rule for rule, _ in executed_jobs(local_log).values())
+    jobs, members = executed_jobs(log), executed_jobs(log, grouped=True)
+    submitted = {m[1]: (m[2], Path(m[3])) for m in re.finditer(
+        r"^Job (\S+) has been submitted with SLURM jobid (\d+) \(log: (.+)\)\.$", log, re.M)}
+    # the same jobs as the local run (which ignores groups), and only the workflow's local rules stayed on this host
+    assert sorted(rule for rule, _ in (jobs | members).values()) == sorted(
+        rule for rule, _ in executed_jobs(local_log).values())
     local_rules = {name for name, local in workflow_rules().items() if local}
     assert {rule for rule, local in jobs.values() if local} <= local_rules
-    remote = {jid: rule for jid, (rule, local) in jobs.items() if not local}
-    assert {"synthesize_demo", "validate", "knn", "train_gcnv", "cluster_knn_cc", "evaluate"} <= set(remote.values())
-    assert set(submitted) == set(remote), "every non-local job, and only those, went through sbatch"
+    remote = {str(jid): rule for jid, (rule, local) in jobs.items() if not local}
+    assert {"synthesize_demo", "validate", "knn", "train_gcnv", "cluster_knn_cc"} <= set(remote.values())
+    # the three evaluate jobs went out as one group job (an id of its own, not a job number)
+    groups = {jid: "scores_evaluate" for jid in set(submitted) - set(remote)}
+    assert sorted(rule for rule, _ in members.values()) == ["evaluate"] * 3 and len(groups) == 1, (members, groups)
+    assert "evaluate" not in remote.values()
+    assert set(submitted) == set(remote) | set(groups), "every non-local job, and only those, went through sbatch"
+    remote |= groups
 
     # SLURM's side (finished jobs stay listed for MinJobAge): one completed job per submission,
     # named by the run and commented with its rule.
@@ -188,14 +201,16 @@ def check_jobs_went_through_sbatch(cluster, log, local_log):
         assert job["name"].startswith("ltc"), job  # the profile's slurm-jobname-prefix
         run_ids.add(job["name"])
         # the job's own SLURM log: the jobstep ran exactly this rule inside the allocation
-        assert slurm_log.exists() and f"rule {remote[jid]}:" in slurm_log.read_text(), slurm_log
+        rule = remote[jid].removeprefix("scores_")  # a group job's log shows its members' rule
+        assert slurm_log.exists() and f"rule {rule}:" in slurm_log.read_text(), slurm_log
     assert len(run_ids) == 1 and len(in_slurm) == len(submitted)
 
     # The profile's per-rule resources reached sbatch; gpus: 0 asks for no GPU.
     by_rule = {remote[jid]: cluster.job_details(slurm_id) for jid, (slurm_id, _) in submitted.items()}
     train = by_rule["train_gcnv"]
     assert train["NumCPUs"] == "8" and train["TimeLimit"] == "04:00:00", train
-    assert by_rule["evaluate"]["TimeLimit"] == "00:30:00" and by_rule["evaluate"]["NumCPUs"] == "1"
+    scores = by_rule["scores_evaluate"]  # three evaluate jobs side by side: their CPUs summed, the longest time
+    assert scores["TimeLimit"] == "00:30:00" and scores["NumCPUs"] == "3", scores
     assert by_rule["synthesize_demo"]["TimeLimit"] == "01:00:00"  # default-resources runtime
     for rule, details in by_rule.items():
         gpu = {k: v for k, v in details.items() if k.lower().startswith(("tres", "gres")) and "gpu" in v.lower()}

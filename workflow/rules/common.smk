@@ -61,7 +61,7 @@ wildcard_constraints:
     k=r"\d+",
     shard=r"\d+",
     shards=r"\d+",
-    method="|".join(config["methods"]),
+    method=rf"(?:{'|'.join(config['methods'])})(?:\+reattach)?",  # <method>+reattach: reattach.smk
     lmethod="|".join(ltc.methods.registry.methods("links")),
 
 

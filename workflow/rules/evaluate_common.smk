@@ -7,7 +7,7 @@ def choose_method_options(wildcards, input):
     candidates = compare_sweep_files(wildcards)
     left_out = {}
     for method in compare_methods(wildcards):
-        if method in candidates:
+        if method in candidates or method not in config["methods"]:  # <method>+reattach: not a candidate
             continue
         name = threshold_name(wildcards, method)
         if name is None:

@@ -4,14 +4,18 @@ import shlex
 
 
 def compare_methods(wildcards):
-    """The methods compared on a dataset: datasets.<ds>.compare, else compare, else every configured method."""
-    return config["datasets"][wildcards.ds].get("compare", config.get("compare", list(config["methods"])))
+    """The methods compared on a dataset: datasets.<ds>.compare, else compare, else every configured method;
+    each that reattach.methods lists followed by <method>+reattach (its singletons re-attached, reattach.smk)."""
+    methods = config["datasets"][wildcards.ds].get("compare", config.get("compare", list(config["methods"])))
+    return with_reattached(wildcards, methods)
 
 
 def compare_sweep_files(wildcards):
     """METHOD -> threshold.json of the compared methods whose threshold is chosen on a train split ('auto')."""
     out = {}
     for method in compare_methods(wildcards):
+        if method not in config["methods"]:  # <method>+reattach: the method's own threshold is its row's
+            continue
         files = threshold_file(wildcards, method)  # none unless the threshold is 'auto'
         if files:
             out[method] = files[0]
