@@ -24,6 +24,16 @@ What "verified" means here:
 
 An archive that fails any of these is deleted (with its ``.sha256`` record) so that the next run
 downloads it again, and a checksum is recorded next to an archive only once it has passed.
+
+A link that serves one file itself, not an archive (:func:`fetch_file`: a pretrained model's ``.pth``)
+goes the same way through ``FILE.part`` and must be non-empty, not an HTML or XML page, not an archive
+(a gzip, bzip2, xz or tar file, or a zip that is not a torch checkpoint) and match its ``md5`` and
+``sha256`` when given.
+
+The model zoo (config ``models``; :func:`zoo_entries`, :func:`zoo`, :func:`zoo_checkpoint`): the
+original project's pretrained models, one entry per download link, each providing one or more model
+files under ``<data_dir>/pretrained_models/``; a method's ``checkpoint`` setting names one as
+``zoo:NAME``, NAME being the file's name without its ``.pth`` / ``.pth.tar`` / ``.pt`` ending.
 """
 from __future__ import annotations
 
@@ -42,6 +52,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
 
@@ -59,6 +70,9 @@ LAYOUT_DIRS = {"features", "labels", "knns"}
 #: archive name endings -> the format their content must have
 _SUFFIX_KINDS = {".tar.gz": "gzip", ".tgz": "gzip", ".gz": "gzip", ".tar.bz2": "bzip2", ".tbz2": "bzip2",
                  ".tbz": "bzip2", ".tar.xz": "xz", ".txz": "xz", ".zip": "zip", ".tar": "tar"}
+
+#: the first bytes of a torch checkpoint in torch's legacy (pre-1.6) format: pickle protocol 2, then its magic number
+_TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 
 #: errno values of a full, read-only or forbidden file system: reported as such, the archive is kept
 _STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -137,7 +151,7 @@ def http_download(url: str, part: Path, retries: int = 5, timeout: float = 60.0,
                     part.unlink()
                     continue
                 if resp.status_code >= 400:
-                    raise DownloadError(f"{url} answered HTTP {resp.status_code}: check the dataset's url in the config.")
+                    raise DownloadError(f"{url} answered HTTP {resp.status_code}: check its url in the config.")
                 resumed = bool(have) and resp.status_code == 206
                 if resumed and not resp.headers.get("Content-Range", "").startswith(f"bytes {have}-"):
                     log.warning("%s resumed at another offset (%s); downloading it again", url,
@@ -217,6 +231,8 @@ def sniff(path: str | os.PathLike) -> tuple[str | None, str]:
             return "tar", "a tar archive"
         except tarfile.HeaderError:
             pass
+    if head.startswith(_TORCH_LEGACY_MAGIC):
+        return None, "a torch checkpoint (torch's legacy format)"
     if size == 0:
         return None, "an empty file"
     text = head[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -232,6 +248,21 @@ def sniff(path: str | os.PathLike) -> tuple[str | None, str]:
     if lines and lines[0].isprintable():
         return None, f"a text file starting {lines[0][:40]!r}"
     return None, f"{size} bytes of unrecognised data (starting {head[:8].hex()})"
+
+
+def is_torch_zip(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a zip in torch's checkpoint format (torch >= 1.6 ``torch.save``: members
+    ``<name>/data.pkl``, ``<name>/data/0``, ...), a single model file rather than an archive of files."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(PurePosixPath(name).name == "data.pkl" for name in zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+#: the hint for an entry whose link serves one file where an archive is expected
+_SERVES_FILE_HINT = ("its link serves a single torch checkpoint, not an archive: if that is the model, set "
+                     "'serves: file' in its entry of the config (with that one file in 'provides')")
 
 
 def _gzip_header_problem(head: bytes) -> str | None:
@@ -373,15 +404,18 @@ def _source(archive: Path, url: str | None) -> str:
     return f"The download of {archive} from {url}" if url else f"Archive {archive}"
 
 
+_HTML_HINT = ("the link may need a confirmation or a login, or have moved: open it in a browser and fix its url "
+              "in the config if it moved")
+
+
 def _problem(path: Path, archive: Path) -> tuple[str, str] | None:
     """(what is wrong with ``path`` as the archive ``archive``, what to do) as phrases, or None when it
     reads cleanly."""
     kind, what = sniff(path)
     if kind is None:
         expected = f"a {_suffix(archive)} archive" if expected_kind(archive) else "an archive"
-        hint = ("the link may need a confirmation or a login, or have moved: open it in a browser and fix "
-                "the dataset's url in the config if it moved" if "HTML" in what
-                else "check the dataset's url in the config, or try again later")
+        hint = (_HTML_HINT if "HTML" in what else _SERVES_FILE_HINT if "torch" in what
+                else "check its url in the config, or try again later")
         return f"is {what}, not {expected}", hint
     try:
         _read_through(path, kind)
@@ -399,13 +433,19 @@ def verify(path: str | os.PathLike, archive: str | os.PathLike | None = None, ur
     """
     path = Path(path)
     archive = Path(archive) if archive is not None else path
-    problem = _problem(path, archive)
-    if problem is not None:
-        _discard(path, archive)
-        wrong, hint = problem
-        if wrong.startswith("is corrupt"):
-            raise DataError(f"{_source(archive, url)} {wrong}; it was deleted: {hint}.")
-        raise DataError(f"{_source(archive, url)} {wrong}: {hint}; it was deleted.")
+    _refuse_if(_problem(path, archive), path, archive, url)
+
+
+def _refuse_if(problem: tuple[str, str] | None, path: Path, target: Path, url: str | None) -> None:
+    """Delete ``path`` (and the checksum record of ``target``, its final name) and raise DataError in one
+    sentence when ``problem`` (what is wrong, what to do) is not None."""
+    if problem is None:
+        return
+    _discard(path, target)
+    wrong, hint = problem
+    if wrong.startswith("is corrupt"):
+        raise DataError(f"{_source(target, url)} {wrong}; it was deleted: {hint}.")
+    raise DataError(f"{_source(target, url)} {wrong}: {hint}; it was deleted.")
 
 
 def fetch(url: str, archive: str | os.PathLike, sha256: str | None = None, retries: int = 5,
@@ -421,12 +461,50 @@ def fetch(url: str, archive: str | os.PathLike, sha256: str | None = None, retri
     corrupt) or DownloadError (transfer failed).
     """
     archive = Path(archive)
-    archive.parent.mkdir(parents=True, exist_ok=True)
     check = expected_kind(archive) is not None if check is None else check
+    return _fetch(url, archive, sha256, retries, record, (lambda path: _problem(path, archive)) if check else None,
+                  backoff)
+
+
+def fetch_file(url: str, target: str | os.PathLike, sha256: str | None = None, md5: str | None = None,
+               retries: int = 5, record: bool = True, backoff: float = 1.0) -> str:
+    """Make ``target`` a verified copy of ``url``, a link that serves one file itself (not an archive:
+    e.g. a model's ``.pth``), and return its sha256.
+
+    The download (``TARGET.part``, resumed across runs) is refused, deleted and reported in one sentence
+    when it is empty, an HTML or XML page (a login, quota or moved-file page), an archive (a gzip, bzip2,
+    xz or tar file, or a zip other than a torch checkpoint: the link serves an archive, so its config
+    entry should say so), or when it does not match ``md5`` (32 hex digits, the published sum) or
+    ``sha256``; only a file that passes is renamed to ``target``. An existing ``target`` is reused as
+    in :func:`fetch`; ``record`` as there. Raises DataError or DownloadError (transfer failed).
+    """
+    target = Path(target)
+    return _fetch(url, target, sha256, retries, record, lambda path: _file_problem(path, md5), backoff)
+
+
+def _file_problem(path: Path, md5: str | None) -> tuple[str, str] | None:
+    """(what is wrong with ``path`` as a single downloaded file, what to do) as phrases, or None."""
+    kind, what = sniff(path)
+    if kind is None and ("HTML" in what or "XML" in what or what == "an empty file"):
+        return f"is {what}, not the file", _HTML_HINT if "HTML" in what else "check its url in the config, or try again later"
+    if kind in ("gzip", "bzip2", "xz", "tar") or (kind == "zip" and not is_torch_zip(path)):
+        return (f"is {what}, not a single file", "if its link serves an archive, set 'serves: archive' in its "
+                                                   "entry of the config and list the files it holds in 'provides'")
+    actual = md5_file(path) if md5 else None
+    if md5 and actual != md5.lower():
+        return (f"has md5 {actual}, not the published {md5.lower()}",
+                "run again to download it afresh, or fix md5 in the config if the file was re-released")
+    return None
+
+
+def _fetch(url: str, archive: Path, sha256: str | None, retries: int, record: bool, problem_of, backoff: float) -> str:
+    """:func:`fetch` with ``problem_of(path)`` -> (what is wrong, what to do) or None, the check of a
+    download (None: none beyond ``sha256``)."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
     if archive.exists():
         digest = sha256_file(archive)
         if sha256 is None or digest == sha256:
-            problem = _problem(archive, archive) if check else None
+            problem = problem_of(archive) if problem_of else None
             if problem is None:
                 log.info("reusing %s (sha256 %s)", archive, digest)
                 return _record(archive, digest, sha256) if record else digest
@@ -462,8 +540,8 @@ def fetch(url: str, archive: str | os.PathLike, sha256: str | None = None, retri
         raise DataError(
             f"Checksum mismatch for {archive} from {url}{received}: expected sha256 {sha256}, got {digest}; "
             f"the download was corrupt or the pinned sha256 is wrong: run again, or fix sha256 in the config.")
-    if check:
-        verify(part, archive, url)
+    if problem_of:
+        _refuse_if(problem_of(part), part, archive, url)
     os.replace(part, archive)
     return _record(archive, digest, sha256) if record else digest
 
@@ -514,11 +592,13 @@ def extract(archive: str | os.PathLike, dest: str | os.PathLike, provides: list[
         files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink())
         have = set(files)
         missing = [p for p in dict.fromkeys([*provides, *md5]) if p not in have]
+        if missing and kind == "zip" and is_torch_zip(archive):
+            raise DataError(f"Archive {archive} does not contain {', '.join(missing)}: {_SERVES_FILE_HINT}.")
         if missing:
             raise DataError(
                 f"Archive {archive} reads cleanly but does not contain {', '.join(missing)} (it holds "
-                f"{', '.join(files[:10]) or 'nothing'}{' ...' if len(files) > 10 else ''}): fix the dataset's "
-                f"'provides' (or 'md5') list in the config, or delete the archive if its url now serves another file.")
+                f"{', '.join(files[:10]) or 'nothing'}{' ...' if len(files) > 10 else ''}): fix the "
+                f"'provides' (or 'md5') list of its entry in the config, or delete the archive if its url now serves another file.")
         wrong = [(rel, expected, md5_file(root / rel)) for rel, expected in md5.items()]
         wrong = [w for w in wrong if w[1] != w[2]]
         if wrong:
@@ -540,8 +620,105 @@ def extract(archive: str | os.PathLike, dest: str | os.PathLike, provides: list[
 
 def download(url: str, archive: str | os.PathLike, dest: str | os.PathLike, provides: list[str],
              sha256: str | None = None, md5: Mapping[str, str] | None = None, retries: int = 5) -> str:
-    """``fetch`` then ``extract``; without a pinned sha256 the archive's sha256 is recorded (and logged
-    with the advice to pin it) only after everything, md5 sums included, has passed. Returns the sha256."""
-    digest = fetch(url, archive, sha256=sha256, retries=retries, record=False)
+    """``fetch`` (checked as an archive whatever its name) then ``extract``; without a pinned sha256 the
+    archive's sha256 is recorded (and logged with the advice to pin it) only after everything, md5 sums
+    included, has passed. Returns the sha256."""
+    digest = fetch(url, archive, sha256=sha256, retries=retries, record=False, check=True)
     extract(archive, dest, provides, md5=md5, url=url)
     return _record(Path(archive), digest, sha256)
+
+
+# --- the model zoo (config `models`) ------------------------------------------------------------------
+
+#: the zoo's folder under the top-level data_dir (the original project's data/pretrained_models/)
+MODELS_FOLDER = "pretrained_models"
+
+#: endings cut off a model file's name to give its zoo name, longest first
+MODEL_SUFFIXES = (".pth.tar", ".pth", ".pt")
+
+#: how a `checkpoint` setting names a zoo model
+ZOO_PREFIX = "zoo:"
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One download of the zoo (config ``models.<name>``): a link serving an archive of model files
+    (``single`` False, kept as ``archive``) or one model file itself (``single`` True, no archive).
+    ``provides`` are paths relative to ``folder``; ``md5`` maps some of them to 32 hex digits."""
+    name: str
+    url: str
+    single: bool
+    folder: str
+    archive: str | None
+    provides: tuple[str, ...]
+    sha256: str | None
+    md5: dict
+
+    @property
+    def outputs(self) -> list[str]:
+        """The model files it makes, ``<folder>/<provides>``."""
+        return [f"{self.folder}/{rel}" for rel in self.provides]
+
+
+def model_name(rel: str) -> str:
+    """The zoo name of a model file: its file name without ``.pth.tar``, ``.pth`` or ``.pt``."""
+    base = PurePosixPath(rel).name
+    return next((base[:-len(s)] for s in MODEL_SUFFIXES if base.endswith(s) and len(base) > len(s)), base)
+
+
+def zoo_entries(models: Mapping | None, data_dir: str) -> list[ZooEntry]:
+    """The zoo's downloads, from config ``models`` (entry name -> ``url``, ``serves`` (``archive``, the
+    default, or ``file``), ``file`` (the archive's name under ``<folder>/archives/``, default
+    ``<entry>.archive``), ``provides``, ``sha256``, ``md5``), into ``<data_dir>/pretrained_models``.
+
+    Raises DataError (one sentence naming the entry) for a ``provides`` path outside the folder, an
+    entry serving one file that lists several or names an archive ``file``, an ``md5`` for a file it
+    does not provide, or a model name that two files share."""
+    folder = f"{str(data_dir).rstrip('/')}/{MODELS_FOLDER}"
+    entries, seen = [], {}
+    for name, spec in (models or {}).items():
+        where = f"models.{name}"
+        single = spec.get("serves", "archive") == "file"
+        provides = tuple(spec["provides"])
+        for rel in provides:
+            parts = rel.replace("\\", "/").split("/")
+            if not rel or os.path.isabs(rel) or rel.startswith("~") or ".." in parts or parts[0] == "archives":
+                raise DataError(f"{where}.provides lists {rel!r}, which is not a path inside {folder}: list the model "
+                                f"files relative to it, like pretrained_gcn_v_ms1m.pth.")
+            other = seen.setdefault(model_name(rel), (where, rel))
+            if other != (where, rel):
+                raise DataError(f"{where}.provides lists {rel!r} and {other[0]}.provides lists {other[1]!r}, which "
+                                f"share the zoo name '{model_name(rel)}': rename one of them.")
+        if single and (len(provides) != 1 or spec.get("file")):
+            raise DataError(f"{where} has 'serves: file' (its link serves one model file itself) but "
+                            f"{'names an archive file' if spec.get('file') else f'provides {len(provides)} files'}: "
+                            f"list that one file in 'provides' (where it is saved) and drop 'file'.")
+        md5 = dict(spec.get("md5") or {})
+        stray = sorted(set(md5) - set(provides))
+        if single and stray:
+            raise DataError(f"{where}.md5 names {', '.join(stray)}, which it does not provide: give the md5 of "
+                            f"{provides[0]}.")
+        archive = None if single else f"{folder}/archives/{spec.get('file') or name + '.archive'}"
+        entries.append(ZooEntry(name, spec["url"], single, folder, archive, provides, spec.get("sha256"), md5))
+    return entries
+
+
+def zoo(models: Mapping | None, data_dir: str) -> dict[str, tuple[str, str]]:
+    """Zoo name -> (the model file's path, the entry that downloads it); see :func:`zoo_entries`."""
+    return {model_name(rel): (f"{e.folder}/{rel}", e.name) for e in zoo_entries(models, data_dir) for rel in e.provides}
+
+
+def zoo_checkpoint(value, models: Mapping | None, data_dir: str, setting: str):
+    """A ``checkpoint`` setting as a file: ``zoo:NAME`` -> the zoo model's path
+    (``<data_dir>/pretrained_models/...``, which its entry's download rule makes), anything else as it is.
+    Raises DataError (one sentence listing the zoo's names) for a NAME not in the zoo; ``setting`` is
+    where the value was set, for that sentence."""
+    if not isinstance(value, str) or not value.startswith(ZOO_PREFIX):
+        return value
+    name = value[len(ZOO_PREFIX):]
+    models_of = zoo(models, data_dir)
+    if name not in models_of:
+        names = ", ".join(f"{ZOO_PREFIX}{n}" for n in models_of) or "none: the config has no 'models'"
+        raise DataError(f"{setting} is {value!r}, which is not a model of the zoo (config 'models'): name one of "
+                        f"{names}, or give the path of a checkpoint file.")
+    return models_of[name][0]

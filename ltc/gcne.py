@@ -233,12 +233,16 @@ def links(model: GCNE, feats: np.ndarray, ids: np.ndarray, dists: np.ndarray, co
 
 
 def load_checkpoint(path, dim: int | None = None) -> GCNE:
-    """Load a GCN-E checkpoint written by :func:`ltc.gcn.save_checkpoint` (meta holds dim and nhid),
-    for ``dim``-D GCN-V features (any if None). Raises :class:`DataError` for a missing, truncated or
-    corrupt file, NaN weights, no dim/nhid meta or weights of another shape."""
+    """Load a GCN-E checkpoint written by :func:`ltc.gcn.save_checkpoint` (meta holds dim and nhid), or
+    the original project's (the same parameter names; dim and nhid read from ``conv1.weight``, 2 dim x
+    nhid), for ``dim``-D GCN-V features (any if None). Raises :class:`DataError` for a missing, truncated
+    or corrupt file, NaN weights, neither dim/nhid meta nor ``conv1.weight``, or weights of another shape."""
     path = Path(path)
     setting, fix = "GCN-E model", "re-create it with train_gcne.py"
     state, meta = read_checkpoint(path, setting, fix)
+    weight = state.get("conv1.weight")
+    if not {"dim", "nhid"} <= set(meta) and weight is not None and weight.ndim == 2:
+        meta = {"dim": weight.shape[0] // 2, "nhid": weight.shape[1]}  # the original's: no meta of ours
     try:
         model_dim, nhid = int(meta["dim"]), int(meta["nhid"])
     except (KeyError, TypeError, ValueError):

@@ -339,7 +339,9 @@ def test_gcne_checkpoint_checks(tmp_path):
     truncated(ours)
     with pytest.raises(DataError, match=r"trained by this workflow.*--forcerun results/demo/gcne/model.pt"):
         gcne.load_checkpoint(ours)
-    gcn.save_checkpoint(gcne.GCNE(8, 4), ours, {})
+    torch.save({"state_dict": gcne.GCNE(8, 4).state_dict()}, ours)  # the original's layout: dims from conv1.weight
+    assert gcne.load_checkpoint(ours, 8).conv1.weight.shape == (16, 4)
+    torch.save({"state_dict": {"classifier.2.bias": torch.zeros(2)}}, ours)
     with pytest.raises(DataError, match="has no meta dim and nhid"):
         gcne.load_checkpoint(ours)
 

@@ -38,6 +38,8 @@ class Params:
     nhid: int = setting(512, "hidden features of the GCN layers")
     tau: float | str = setting("auto", "each vertex links to its chosen candidate if their cosine >= tau; 'auto': "
                                        "chosen on the labelled train split", example=0.8)
+    checkpoint: str | None = setting(None, "a trained GCN-E (ours, or the original project's .pth; zoo:NAME: a model "
+                                           "of the config's zoo, `models`): training is skipped")
     model_from: str | None = setting(None, "a dataset whose trained GCN-E to use (for a dataset without a train split)")
     ignore_ratio: IgnoreRatio = setting(IgnoreRatio(), "see IgnoreRatio")
     train: TrainParams = setting(TrainParams(), "training (see TrainParams)")

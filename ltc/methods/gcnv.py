@@ -77,7 +77,8 @@ class Params:
     use_gcn_feat: bool = setting(False, "link on the kNN of GCN-V's hidden features instead, with threshold tau")
     tau: float | str = setting("auto", "the threshold of the links on the hidden features (use_gcn_feat); 'auto': "
                                        "chosen on the labelled train split", example=0.8)
-    checkpoint: str | None = setting(None, "a trained GCN-V (ours, or the original project's .pth): training is skipped")
+    checkpoint: str | None = setting(None, "a trained GCN-V (ours, or the original project's .pth; zoo:NAME: a model "
+                                           "of the config's zoo, `models`): training is skipped")
     model_from: str | None = setting(None, "a dataset whose trained GCN-V to use (for a dataset without a train split)")
     gpus: int = setting(0, "GPUs a scheduler should give the training job")
     train: TrainParams = setting(TrainParams(), "training (see TrainParams)")

@@ -8,6 +8,7 @@ import types
 
 import ltc.config
 import ltc.datasets
+import ltc.download
 import ltc.imports
 import ltc.io
 import ltc.method_choice
@@ -244,6 +245,18 @@ def learner(wildcards):
 
 def method_settings(wildcards, method):
     return ltc.datasets.settings(config, wildcards.ds, "methods")[method]
+
+
+def checkpoint_file(value, setting):
+    """The file a method's ``checkpoint`` setting names (every input function reading one calls this):
+    ``zoo:NAME``, a model of the zoo (config ``models``), is its file under <data_dir>/pretrained_models/,
+    which rule download_model_<entry> makes; anything else is a path, as it is. A name not in the zoo
+    stops with one sentence listing the zoo's names; ``setting`` (e.g. ``methods.gcnv.checkpoint of
+    dataset 'ms1m'``) is where it was set."""
+    try:
+        return ltc.download.zoo_checkpoint(value, config.get("models"), config["data_dir"], setting)
+    except ltc.DataError as err:
+        stop(str(err))
 
 
 def knn_file(wildcards, split=None):

@@ -11,7 +11,11 @@ def gcne_knn(wildcards, split=None):
 
 
 def gcne_model(wildcards):
+    """The GCN-E checkpoint a dataset uses: a given file or zoo model (checkpoint_file), another dataset's
+    model, or its own trained one."""
     wildcards = learner(wildcards)
+    if gcne_settings(wildcards).get("checkpoint"):
+        return checkpoint_file(gcne_settings(wildcards)["checkpoint"], f"methods.gcne.checkpoint of dataset '{wildcards.ds}'")
     source = gcne_settings(wildcards).get("model_from") or wildcards.ds
     if source not in config["datasets"] or "train" not in config["datasets"][source]:
         stop(

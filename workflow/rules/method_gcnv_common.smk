@@ -9,11 +9,12 @@ def gcnv_settings(wildcards):
 
 
 def gcnv_model(wildcards):
-    """The GCN-V checkpoint a dataset uses: a given file, another dataset's model, or its own trained one."""
+    """The GCN-V checkpoint a dataset uses: a given file or zoo model (checkpoint_file), another dataset's
+    model, or its own trained one."""
     wildcards = learner(wildcards)
     gcnv = gcnv_settings(wildcards)
     if gcnv.get("checkpoint"):
-        return gcnv["checkpoint"]
+        return checkpoint_file(gcnv["checkpoint"], f"methods.gcnv.checkpoint of dataset '{wildcards.ds}'")
     if gcnv.get("model_from"):
         if gcnv["model_from"] not in config["datasets"]:
             stop(
