@@ -23,6 +23,7 @@ include: "workflow/rules/link_clustering.smk"
 include: "workflow/rules/reattach.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/clusters.smk"
+include: "workflow/rules/assign.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -24,7 +24,7 @@ class DownloadError(RuntimeError):
 
 #: the Python API (:mod:`ltc.api`), loaded on first use: ``import ltc`` stays light, and the workflow's
 #: rule inputs (read from import statements, :mod:`ltc.imports`) do not grow by the API's modules
-_API = ("cluster", "evaluate")
+_API = ("cluster", "evaluate", "assign")
 
 
 def __getattr__(name: str):

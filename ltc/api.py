@@ -360,3 +360,72 @@ def evaluate(gt, pred, noise_label: int | None = None, noise_in: str = "gt") -> 
     if noise_label is None:
         return scores(truth, predicted)
     return scores(truth, predicted, noise_label=int(noise_label), noise_in=noise_in)
+
+
+def assign(clustered, labels, new, *, method: str | None = None, threshold="auto", merge: bool = False,
+           dim: int | None = None, knn=None, index: str | os.PathLike | None = None, train: tuple | None = None,
+           train_dim: int | None = None, threads: int | None = None, settings: Mapping | None = None):
+    """Give new faces the clusters of an existing clustering, without clustering again (:mod:`ltc.incremental`,
+    the code of the workflow's ``assign`` rule; also ``ltc.assign(...)`` and ``ltc assign``).
+
+    ``clustered``: the clustered faces' features, N x D (an array, or a ``.npy`` / raw float32 ``.bin``
+    path with ``dim``); ``labels``: their clusters, N ints (array or ``.meta``, e.g. a run's
+    pred_labels.meta); ``new``: the new faces' features, M x D (same forms, same width). Both are
+    checked as the ``validate`` rule checks a split. ``method``: the method that made ``labels``; one
+    with a linking rule (knn_cc; fast_hac with single linkage, ``settings`` its config settings) is
+    followed with ``threshold`` in that method's unit (knn_cc: cosine; fast_hac: distance); any other
+    method, or None, gets the nearest-cluster rule with ``threshold`` a cosine. ``threshold='auto'``
+    is chosen on a labelled train split ``train=(features, labels)`` by holding out some of its faces
+    (:func:`ltc.incremental.choose_threshold`; a cosine). ``merge``: let new faces merge existing clusters.
+    ``knn``: the kNN settings as in :func:`cluster` (the run's: k and the search); ``index``: the run's
+    saved ``ivf``/``hnsw`` index of the clustered faces (results/<ds>/knn/test/<tag>.index; built if
+    not given).
+
+    Returns an :class:`ltc.incremental.Assignment`: ``labels`` (M,) int64 in the numbering of ``labels``
+    (new clusters after its largest), ``old_labels`` (N,) after assignment, counts in ``summary()``.
+    Raises :class:`DataError` (one sentence) for bad features, labels or settings.
+    """
+    import importlib
+
+    from ltc import knn as knn_module
+
+    from ltc import incremental as assign_module
+    knn_params = knn_settings(knn)
+    old = load_features(clustered, dim, "clustered features")
+    old_labels = load_labels(labels, len(old), "labels")
+    if (old_labels < 0).any():
+        raise DataError(f"The labels hold {int((old_labels < 0).sum())} negative labels: give every clustered face a "
+                        f"cluster number >= 0 (a run's pred_labels.meta does).")
+    fresh = load_features(new, dim, "new features")
+    if fresh.shape[1] != old.shape[1]:
+        raise DataError(f"The new features have {fresh.shape[1]} columns but the clustered features have "
+                        f"{old.shape[1]}: both must be embeddings of one model (same width).")
+    values = _plain(settings or {})
+    if method is not None:
+        method_settings(method, values)  # an unknown method or setting: one sentence
+    rule = assign_module.link_rule(method, values) if method else None
+    knn_module.set_threads(threads)
+    if threshold == "auto":
+        if train is None or not (isinstance(train, (tuple, list)) and len(train) == 2):
+            raise DataError("threshold is 'auto', which is chosen on a labelled train split: pass "
+                            "train=(train_features, train_labels) or a threshold (a cosine, e.g. threshold=0.7).")
+        train_feats = load_features(train[0], train_dim if train_dim is not None else dim, "train features")
+        train_labels = load_labels(train[1], len(train_feats), "train labels")
+        ids, dists = knn_module.knn_graph(train_feats, knn_params.k, knn_params.method, threads=threads,
+                                          batch_size=knn_params.batch_size, **knn_params.index_params())
+        cosine = assign_module.choose_threshold(ids, dists, train_labels, rule="links" if rule else "nearest",
+                                                merge=merge, source=str(train[1]) if isinstance(train[1], (str, os.PathLike))
+                                                else "passed as train=")
+    else:
+        try:
+            cosine = rule[1](threshold) if rule else float(threshold)
+        except (TypeError, ValueError):
+            raise DataError(f"threshold is {threshold!r}: pass a number (a cosine; fast_hac: its distance) or "
+                            f"'auto' with train=(features, labels).") from None
+    saved = knn_module.load_index(index, knn_params.method) if index is not None and knn_params.method != "flat" else None
+    ids, dists = assign_module.search_new(old, fresh, knn_params.k, knn_params.method, saved,
+                                          batch_size=knn_params.batch_size, **knn_params.index_params())
+    result = assign_module.assign(old_labels, ids, dists, cosine, rule="links" if rule else "nearest", merge=merge)
+    log.info("assigned %d new faces: %d joined existing clusters, %d in %d new clusters", len(fresh),
+             int(result.joined.sum()), int((~result.joined).sum()), result.summary()["new_clusters"])
+    return result

@@ -7,6 +7,7 @@ without Snakemake, through :mod:`ltc.api`.
     ltc cluster test.bin --dim 256 --method knn_cc --train-features train.bin --train-labels train.meta -o pred.meta
     ltc evaluate gt.meta pred.meta          # prints the metrics as JSON
     ltc methods [NAME ...]                  # the registered methods, each setting with its default and meaning
+    ltc assign test.npy pred.meta new.npy --method knn_cc --threshold 0.7 -o new_labels.meta  # new faces
 
 Bad input ends the command with one sentence on stderr and exit status 1 (:func:`ltc.cli.run`), before
 any output is written; no output may be one of the command's inputs.
@@ -117,6 +118,30 @@ def cmd_evaluate(args) -> None:
     sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
 
 
+def cmd_assign(args) -> None:
+    from ltc import api
+    from ltc.incremental import write_outputs
+    from ltc.clusters import read_ids
+
+    if (args.train_features is None) != (args.train_labels is None):
+        raise DataError("--train-features and --train-labels come together: give both (a labelled train split, to "
+                        "choose an 'auto' threshold on) or neither.")
+    inputs = {"clustered": args.clustered, "labels": args.labels, "new": args.new, "--index": args.index,
+              "--ids": args.ids, "--train-features": args.train_features, "--train-labels": args.train_labels}
+    for option in ("out", "old_out", "tsv", "summary"):
+        if getattr(args, option) is not None:
+            check_output(getattr(args, option), f"--{option.replace('_', '-')}" if option != "out" else "-o", inputs)
+    knn = {key: value for key, value in (("k", args.k), ("method", args.knn_method)) if value is not None}
+    train = (args.train_features, args.train_labels) if args.train_features is not None else None
+    result = api.assign(args.clustered, args.labels, args.new, method=args.method, threshold=args.threshold,
+                        merge=args.merge, dim=args.dim, knn=knn or None, index=args.index, train=train,
+                        train_dim=args.train_dim, threads=args.threads, settings=parse_sets(args.set))
+    ids = read_ids(args.ids, len(result.labels), f"--ids {args.ids}") if args.ids else None
+    write_outputs(result, args.out, old_labels_out=args.old_out, tsv=args.tsv, summary=args.summary, ids=ids,
+                  meta={"method": args.method})
+    log.info("wrote %d labels of new faces to %s", len(result.labels), args.out)
+
+
 def setting_lines(params, prefix: str = "") -> list[tuple[str, object, str]]:
     """(dotted name, default, doc) of every setting of a ``Params`` instance, nested ones flattened."""
     rows = []
@@ -193,6 +218,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-in", choices=("gt", "pred", "both"), default="gt",
                    help="where --noise-label applies (default gt)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("assign", parents=[common], help="give new faces the clusters of an existing clustering",
+                       description="Search new faces against clustered ones (the same kNN search) and give each an "
+                       "existing cluster or a new one: the method's linking rule (knn_cc, fast_hac single) or the "
+                       "nearest cluster above a threshold; existing clusters are kept unless --merge.")
+    p.add_argument("clustered", help="features of the clustered faces: .npy or raw float32 .bin (needs --dim)")
+    p.add_argument("labels", help="their clusters (.meta, e.g. results/<ds>/<method>/pred_labels.meta)")
+    p.add_argument("new", help="features of the new faces (same format and width)")
+    p.add_argument("--dim", type=int, help="feature width D of .bin files")
+    p.add_argument("--method", metavar="NAME", help="the method that made the labels (knn_cc and fast_hac: its "
+                   "linking rule; others and none: the nearest cluster)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting of --method (e.g. linkage=single)")
+    p.add_argument("--threshold", default="auto", help="minimum cosine of a link (--method knn_cc: its threshold; "
+                   "fast_hac: its distance), or auto (default: chosen on --train-features/--train-labels)")
+    p.add_argument("--merge", action="store_true", help="let new faces merge the existing clusters they link")
+    p.add_argument("--k", type=int, help="neighbours per face (default config.yaml's knn.k; use the run's)")
+    p.add_argument("--knn-method", choices=KNN_INDEXES, help="kNN search: flat (exact, default), ivf or hnsw")
+    p.add_argument("--index", help="the run's saved ivf/hnsw index of the clustered faces (results/<ds>/knn/test/)")
+    p.add_argument("--train-features", help="features of a labelled train split, for --threshold auto")
+    p.add_argument("--train-labels", help="labels (.meta) of the train split")
+    p.add_argument("--train-dim", type=int, help="width of a .bin --train-features (default --dim)")
+    p.add_argument("--ids", help="ids or image paths of the new faces, one per line (for --tsv)")
+    p.add_argument("--threads", type=int, help="threads for the search")
+    p.add_argument("-o", "--out", required=True, help="the new faces' labels (.meta) to write")
+    p.add_argument("--old-out", help="also write the clustered faces' labels after assignment (changed by --merge)")
+    p.add_argument("--tsv", help="also write the new faces' clusters.tsv (cluster numbers of the run's clusters.tsv)")
+    p.add_argument("--summary", help="also write the counts as JSON")
+    p.set_defaults(func=cmd_assign)
 
     p = sub.add_parser("methods", parents=[common], help="list the methods and their settings",
                        description="The registered clustering methods, each setting with its default and meaning.")
