@@ -119,3 +119,15 @@ def test_all_with_an_unlabelled_test_scale_plans_its_summary(tmp_path):
     assert "summary " in jobs and "compare " in jobs and "compare_scales" not in jobs
     assert "results/bench/2/summary.tsv" in out and "results/bench/1/comparison.tsv" in out
     assert "results/bench/2/fscore.txt" not in out and "results/bench/1/fscore.txt" in out
+
+
+def test_without_a_train_split_every_auto_threshold_to_give_is_named(tmp_path):
+    """No train split: the refusal names the threshold the target needs and every other 'auto' one the
+    dataset's methods need, so one run lists all the settings to give (not one per run)."""
+    wd = workdir(tmp_path)
+    config = with_(custom(tmp_path, np.eye(8)[[0, 0, 1, 1]], [0, 0, 1, 1]), methods__knn_cc={"threshold": "auto"},
+                   compare=["knn_cc", "infomap", "kmeans", "cdp"], methods__cdp={"th": 0.7})
+    proc = snakemake(wd, "-n", "results/mine/knn_cc/fscore.txt", config=config, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode and "choose knn_cc's threshold on (it is 'auto')" in out, out
+    assert "(and, for the other methods of this dataset, infomap.min_sim)" in out  # kmeans: none; cdp: a number

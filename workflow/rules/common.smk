@@ -301,10 +301,28 @@ def chosen_threshold(wildcards, method):
     source = method_settings(wildcards, method).get("model_from")
     if source:
         return f"results/{source}/{method}/threshold.json"
+    others = [key for key in untrainable_thresholds(wildcards) if key != f"{method}.{name}"]
+    also = f" (and, for the other methods of this dataset, {', '.join(others)})" if others else ""
     stop(
         f"dataset '{wildcards.ds}' has no labelled train split to choose {method}'s {name} on (it is 'auto'): "
-        f"give it a number, {config_key(wildcards.ds)}.methods.{method}.{name}: <value>, or add a labelled train split."
+        f"give it a number, {config_key(wildcards.ds)}.methods.{method}.{name}: <value>{also}, or add a labelled "
+        f"train split."
     )
+
+
+def untrainable_thresholds(wildcards):
+    """'method.setting' of every 'auto' threshold of the dataset's methods (its `method` and those it
+    compares) that no train split can choose: named together, so one run lists every setting to give."""
+    ds = config["datasets"][wildcards.ds]
+    names = [config["method"], *ds.get("compare", config.get("compare", []))]
+    out = []
+    for m in dict.fromkeys(names):
+        if m not in config["methods"] or threshold_name(wildcards, m) is None:
+            continue
+        settings, name = method_settings(wildcards, m), threshold_name(wildcards, m)
+        if settings[name] == "auto" and not settings.get("model_from"):
+            out.append(f"{m}.{name}")
+    return out
 
 
 def threshold_file(wildcards, method):
