@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -188,29 +189,55 @@ class CellDatabase:
             self.unit[start:start + batch_size] = normalized(feats[self.order[start:start + batch_size]])
 
 
+_BUFFERS = threading.local()  # each search thread's candidate buffer, reused by its batches
+
+
+def _candidate_buffer(rows: int, width: int) -> np.ndarray:
+    """A rows x width float32 array of -inf from this thread's reusable buffer: a fresh array of that
+    size each batch (hundreds of MB) cost more in page faults than the search's own GEMMs."""
+    size = rows * width
+    held = getattr(_BUFFERS, "array", None)
+    if held is None or held.size < size:
+        held = _BUFFERS.array = np.empty(size, dtype=np.float32)
+    out = held[:size].reshape(rows, width)
+    out.fill(-np.inf)
+    return out
+
+
 def ivf_search(database: CellDatabase, probes: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k of ``rows`` among the members of each row's probed cells (``probes``: len(rows) x nprobe).
 
-    Cell by cell: one GEMM scores all the queries that probe a cell against all its members, and
-    each (query, probe) keeps its top k; the best k of those nprobe lists are the neighbours. A row's
-    result depends only on the rows searched together with it, never on other batches.
-    Returns (ids int64, similarities float32), len(rows) x k, most similar first; -1 / -inf pad.
+    Cell by cell, one GEMM scores all the queries that probe a cell against all its members, and the
+    scores go to each query's row of a candidate buffer (its probed cells' members side by side, in
+    probe order; -inf padding after them); one top-k per row then picks the neighbours among all its
+    candidates. A row's result depends only on the rows searched together with it, never on other
+    batches. Returns (ids int64, similarities float32), len(rows) x k, most similar first; -1 / -inf pad.
     """
     m, nprobe = probes.shape
     queries = database.unit[database.position[rows]]
-    cand_s = np.full((m, nprobe, k), -np.inf, dtype=np.float32)
-    cand_i = np.full((m, nprobe, k), -1, dtype=np.int64)
-    entries = np.argsort(probes.ravel(), kind="stable")      # (query, probe) pairs grouped by cell
+    sizes = np.diff(database.bounds)[probes]                       # members of each probed cell, m x nprobe
+    offsets = np.zeros((m, nprobe), dtype=np.int64)                 # where each probe's members start in a row
+    np.cumsum(sizes[:, :-1], axis=1, out=offsets[:, 1:])
+    width = max(int((offsets[:, -1] + sizes[:, -1]).max()) if m else 0, k)
+    buffer = _candidate_buffer(m, width)
+    flat = buffer.reshape(-1)
+    block_start = np.arange(m, dtype=np.int64)[:, None] * width + offsets  # flat position of each probe's block
+    entries = np.argsort(probes.ravel(), kind="stable")             # (query, probe) pairs grouped by cell
     cells, first = np.unique(probes.ravel()[entries], return_index=True)
     for cell, group in zip(cells, np.split(entries, first[1:])):
-        members = slice(database.bounds[cell], database.bounds[cell + 1])
+        lo, hi = database.bounds[cell], database.bounds[cell + 1]
+        if hi == lo:
+            continue
         q, p = np.divmod(group, nprobe)
-        sims = torch.from_numpy(queries[q] @ database.unit[members].T)
-        top_s, top_j = torch.topk(sims, min(k, sims.shape[1]), dim=1, sorted=False)
-        cand_s[q, p, :top_s.shape[1]] = top_s.numpy()
-        cand_i[q, p, :top_s.shape[1]] = database.order[members][top_j.numpy()]
-    best_s, pick = torch.topk(torch.from_numpy(cand_s.reshape(m, -1)), k, dim=1)
-    return np.take_along_axis(cand_i.reshape(m, -1), pick.numpy(), axis=1), best_s.numpy()
+        flat[block_start[q, p][:, None] + np.arange(hi - lo)] = queries[q] @ database.unit[lo:hi].T
+    best_s, pos = torch.topk(torch.from_numpy(buffer), k, dim=1)
+    best_s, pos = best_s.numpy(), pos.numpy()
+    # the probe whose block holds each chosen position, and the member there
+    probe = (pos[:, :, None] >= offsets[:, None, :]).sum(axis=2) - 1
+    r = np.arange(m)[:, None]
+    member = np.minimum(database.bounds[probes[r, probe]] + pos - offsets[r, probe], len(database.order) - 1)
+    found = np.isfinite(best_s)
+    return np.where(found, database.order[member], -1), best_s
 
 
 def shard_rows(n: int, shards: int, shard: int, batch_size: int) -> range:

@@ -117,8 +117,14 @@ def test_exact_knn_of_hidden_features_equals_one_knn_py_job(gcne_run):
     snakemake(wd, f"{HIDDEN}/test/faiss_k_12.npz", config=with_(IVF, knn__method="flat"))  # batches of 64, 2 shards
     (ids, dists), _ = one_job_knn(wd, "test", ["--method", "flat"])  # the old rule gave flat no batch size: 65536
     got_ids, got_dists = load_knn(wd / f"{HIDDEN}/test/faiss_k_12.npz")
-    np.testing.assert_array_equal(got_ids, ids)
-    np.testing.assert_array_equal(got_dists, dists)
+    # other query batch sizes (64 against 2048 rows a GEMM) may take other BLAS kernels (OpenBLAS's
+    # small-matrix paths), which round the last bit differently: equal up to that, and the same
+    # neighbours but where two of them tie to within it
+    np.testing.assert_allclose(got_dists, dists, rtol=0, atol=1e-6)
+    swapped = got_ids != ids
+    assert swapped.mean() < 0.01
+    for r, c in zip(*np.nonzero(swapped)):
+        assert got_ids[r, c] in ids[r] or abs(dists[r, -1] - dists[r, c]) < 1e-6, (r, c)
     assert (ids[:, 0] == np.arange(len(ids))).mean() > 0.9  # each point's nearest is (nearly always) itself
 
 
