@@ -14,12 +14,21 @@ A set of proposals is stored CSR-like (:class:`Proposals`): ``members`` (int64, 
 vertex ids, ascending within a proposal) and ``offsets`` (int64, P + 1: proposal p is
 ``members[offsets[p]:offsets[p + 1]]``), with the setting that made it and the vertex count ``n``.
 The optional second iteration of the original (super-vertices) is not implemented.
+
+A setting's th may be derived per dataset from the labelled train split (:func:`derive_threshold`,
+ours: the original hand-tunes th for MS1M and those values do not transfer to other embeddings):
+``"q0.8"`` is the 0.8-quantile of the similarities of the split's first-k kNN links (each unordered
+pair once, as the proposals count them; no labels needed), ``"r0.5"`` the similarity above which
+half of its same-identity first-k links lie (their 0.5 recall; labels needed).
 """
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -78,6 +87,73 @@ def check_setting(k: int, th: float, step: float, minsz: int, maxsz: int, knn_k:
     if int(minsz) < 2 or int(maxsz) < int(minsz):
         raise DataError(f"{where}.minsz is {minsz} and maxsz {maxsz}: need 2 <= minsz <= maxsz "
                         f"(the original's 3 and 300).")
+
+
+#: the kinds of a derived threshold (the letter of a ``"q0.8"``-style th): a quantile of the first-k kNN
+#: links' similarities, or the recall of the same-identity ones among them
+DERIVED = {"q": "quantile of the first-k kNN links' similarities", "r": "recall of the same-identity first-k links"}
+
+
+def derived_spec(th) -> tuple[str, float] | None:
+    """``(kind, level)`` of a derived threshold such as ``"q0.8"`` or ``"r0.5"`` (kind a key of
+    :data:`DERIVED`, level in [0, 1]), or None for a number. Raises :class:`DataError` for any other
+    string."""
+    if not isinstance(th, str):
+        return None
+    kind, level = th[:1], th[1:]
+    try:
+        value = float(level)
+    except ValueError:
+        value = math.nan
+    if kind not in DERIVED or not 0 <= value <= 1 or level.strip() != level:
+        raise DataError(f"methods.gcnd.proposals has th = {th!r}: give a cosine similarity (e.g. 0.7) or a threshold "
+                        f"derived from the train split, q<level> (a quantile of its kNN links' similarities) or "
+                        f"r<level> (the recall of its same-identity links), level in [0, 1], e.g. 'q0.8' or 'r0.5'.")
+    return kind, value
+
+
+def derive_threshold(ids: np.ndarray, dists: np.ndarray, k: int, th: str, labels: np.ndarray | None = None) -> float:
+    """The cosine threshold (float) that a derived ``th`` (:func:`derived_spec`) names on a split's kNN
+    graph (``ids``/``dists`` N x K as :func:`basic_proposals`; ``labels`` int, N, needed for ``r``):
+    over its first-``k`` links, each unordered pair once with the similarity of its first occurrence
+    (:func:`proposal_links` with no threshold), ``q<l>`` is ``numpy.quantile(similarities, l)`` (linear
+    interpolation) and ``r<l>`` is ``numpy.quantile(same-identity similarities, 1 - l)``, so links
+    >= it keep the fraction l of those. Computed in float64 from the file's float32. Raises
+    :class:`DataError` for a bad spec, missing labels for ``r``, or no (same-identity) links."""
+    kind, level = derived_spec(th)
+    src, dst, sims = proposal_links(ids, dists, k, -math.inf)
+    if kind == "q":
+        if not len(sims):
+            raise DataError(f"The train split has no kNN links, so th {th!r} of methods.gcnd.proposals cannot be "
+                            f"derived: give a number instead.")
+        return float(np.quantile(sims, level))
+    if labels is None:
+        raise DataError(f"th {th!r} of methods.gcnd.proposals needs the train split's labels (the recall of its "
+                        f"same-identity links): give the split labels, or use a q<level> or numeric th.")
+    labels = np.asarray(labels)
+    if len(labels) != len(ids):
+        raise DataError(f"There are {len(labels)} labels for a kNN graph of {len(ids)} rows: give one label per "
+                        f"feature row of the train split.")
+    same = sims[labels[src] == labels[dst]]
+    if not len(same):
+        raise DataError(f"The train split has no kNN link between two faces of one identity, so th {th!r} of "
+                        f"methods.gcnd.proposals cannot be derived: give a number or a q<level> instead.")
+    return float(np.quantile(same, 1.0 - level))
+
+
+def read_threshold(path: str | os.PathLike, k: int, th: str) -> float:
+    """The cosine that a derived ``th`` names for ``k`` in a threshold file of the workflow
+    (``results/<ds>/gcnd/thresholds.json``: ``{"thresholds": [{"k", "th", "value"}, ...]}``). Raises
+    :class:`DataError` naming the file when it is unreadable or lacks the setting."""
+    try:
+        rows = json.loads(Path(path).read_text())["thresholds"]
+        match = [float(row["value"]) for row in rows if row["k"] == k and row["th"] == th]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DataError(f"Threshold file {path} is not a readable threshold list ({type(err).__name__}): delete it so "
+                        f"that the workflow remakes it.") from None
+    if not match:
+        raise DataError(f"Threshold file {path} has no th {th!r} for k {k}: delete it so that the workflow remakes it.")
+    return match[0]
 
 
 def proposal_links(ids: np.ndarray, dists: np.ndarray, k: int, th: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

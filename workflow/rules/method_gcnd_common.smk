@@ -6,8 +6,36 @@ def gcnd_settings(wildcards):
 
 
 def gcnd_th_name(th):
-    """A proposal threshold as it appears in file names (and is read back by the rule): 0.6, 0.65."""
-    return repr(float(th))
+    """A proposal threshold as it appears in file names (and is read back by the rule): 0.6, 0.65, or a
+    derived one as it is written (q0.8, r0.5)."""
+    return th if isinstance(th, str) else repr(float(th))
+
+
+def gcnd_derived_options(wildcards):
+    """``--k ... --th ...`` of the dataset's derived proposal thresholds (q0.8, r0.5), for thresholds_gcnd."""
+    pairs = [(int(k), th) for k, th in gcnd_settings(wildcards)["proposals"] if isinstance(th, str)]
+    if not pairs:
+        stop(f"dataset '{wildcards.ds}' has no derived threshold in methods.gcnd.proposals (such as 'q0.8'): nothing "
+             f"to derive.")
+    return f"--k {' '.join(str(k) for k, _ in pairs)} --th {' '.join(th for _, th in pairs)}"
+
+
+def gcnd_thresholds(wildcards):
+    """The threshold file a proposal set of a derived th (q0.8, r0.5) reads: the one of the dataset that
+    learns (its train split, or a test scale's base), or of methods.gcnd.model_from's for a dataset
+    without a train split; none for a numeric th."""
+    if wildcards.pth[:1] not in ("q", "r"):
+        return []
+    ds = learner(wildcards).ds
+    if "train" not in config["datasets"][ds]:
+        source = gcnd_settings(types.SimpleNamespace(ds=ds)).get("model_from")
+        if not source:
+            stop(
+                f"dataset '{wildcards.ds}' has no train split to derive the proposal threshold {wildcards.pth} from: "
+                f"give methods.gcnd.proposals numeric thresholds, or methods.gcnd.model_from a dataset with a train split."
+            )
+        ds = source
+    return f"results/{ds}/gcnd/thresholds.json"
 
 
 def gcnd_proposals(wildcards, split):
@@ -19,11 +47,12 @@ def gcnd_proposals(wildcards, split):
 
 
 def gcnd_model(wildcards):
-    """The GCN-D checkpoint a dataset uses: a given file, another dataset's model, or its own trained one."""
+    """The GCN-D checkpoint a dataset uses: a given file or zoo model (checkpoint_file), another dataset's
+    model, or its own trained one."""
     wildcards = learner(wildcards)
     gcnd = gcnd_settings(wildcards)
     if gcnd.get("checkpoint"):
-        return gcnd["checkpoint"]
+        return checkpoint_file(gcnd["checkpoint"], f"methods.gcnd.checkpoint of dataset '{wildcards.ds}'")
     if gcnd.get("model_from"):
         if gcnd["model_from"] not in config["datasets"]:
             stop(
@@ -39,6 +68,44 @@ def gcnd_model(wildcards):
     return f"results/{wildcards.ds}/gcnd/model.pt"
 
 
+def gcns_settings(wildcards):
+    return gcnd_settings(wildcards)["segment"]
+
+
+def gcns_model(wildcards):
+    """The GCN-S checkpoint a dataset uses: a given file, methods.gcnd.model_from's, or its own trained one."""
+    wildcards = learner(wildcards)
+    if gcns_settings(wildcards).get("checkpoint"):
+        return checkpoint_file(gcns_settings(wildcards)["checkpoint"],
+                               f"methods.gcnd.segment.checkpoint of dataset '{wildcards.ds}'")
+    own = gcnd_model(wildcards)  # GCN-D's source (it stops with one sentence where there is none)
+    source = gcnd_settings(wildcards).get("model_from")
+    if source and own == f"results/{source}/gcnd/model.pt":
+        return f"results/{source}/gcnd/gcns/model.pt"
+    if "train" not in config["datasets"][wildcards.ds]:
+        stop(
+            f"dataset '{wildcards.ds}' has no train split to train GCN-S on: set methods.gcnd.segment.checkpoint "
+            f"(a trained model) or methods.gcnd.model_from (a dataset with a train split) for it."
+        )
+    return f"results/{wildcards.ds}/gcnd/gcns/model.pt"
+
+
+def gcns_keep(wildcards):
+    """GCN-S's probabilities of the test proposals' members, when methods.gcnd.segment is enabled."""
+    return f"results/{wildcards.ds}/gcnd/test/keep.npy" if gcns_settings(wildcards)["enabled"] else []
+
+
+def gcns_options(wildcards):
+    """The de-overlap's GCN-S options (how its probabilities clean the proposals), when enabled (a
+    function of the settings only, not of the rule's input: Snakemake's params trigger then sees them)."""
+    seg = gcns_settings(wildcards)
+    if not seg["enabled"]:
+        return ""
+    lo, hi = seg["apply_iop"]
+    return (f"--keep {gcns_keep(wildcards)} --apply-iop {lo} {hi} --th-outlier {seg['th_outlier']}"
+            f" --keep-outlier {str(bool(seg['keep_outlier'])).lower()}")
+
+
 def gcnd_scores(wildcards):
     """The test proposals' scores the de-overlap orders by: GCN-D's (score: model) or the true IoU (score: gt)."""
     name = "scores" if gcnd_settings(wildcards)["score"] == "model" else "true_scores"
@@ -52,6 +119,13 @@ def gcnd_cost(wildcards):
              benchmark_stem("deoverlap_gcnd", wildcards)]
     if scoring == "infer_gcnd" and gcnd_model(wildcards) == f"results/{wildcards.ds}/gcnd/model.pt":
         steps += [benchmark_stem("proposals_gcnd", wildcards, split="train"), benchmark_stem("train_gcnd", wildcards)]
+    if any(isinstance(th, str) for _, th in gcnd_settings(wildcards)["proposals"]) and \
+            "train" in config["datasets"][wildcards.ds]:
+        steps.append(benchmark_stem("thresholds_gcnd", wildcards))
+    if gcns_settings(wildcards)["enabled"]:
+        steps.append(benchmark_stem("infer_gcns", wildcards))
+        if gcns_model(wildcards) == f"results/{wildcards.ds}/gcnd/gcns/model.pt":
+            steps.append(benchmark_stem("train_gcns", wildcards))
     return steps
 
 

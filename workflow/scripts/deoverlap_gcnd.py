@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """De-overlap scored proposals into one label per point: proposals by descending score, each point to
-the first proposal containing it, points in none as singletons (ltc.gcnd.deoverlap)."""
+the first proposal containing it, points in none as singletons (ltc.gcnd.deoverlap); with --keep, the
+proposals cleaned by GCN-S first (ltc.gcnd.segment)."""
 import sys
 from pathlib import Path
 
@@ -19,6 +20,9 @@ def main(args):
     sets = [proposals.load(path, n) for path in args.proposals]
     whole = proposals.concatenate(sets)
     scores = load_array(args.scores, "GCN-D score file", (len(whole),))
+    if args.keep:  # GCN-S: each proposal's outliers removed first
+        keep = load_array(args.keep, "GCN-S probability file", (len(whole.members),))
+        whole, scores = gcnd.segment(whole, scores, keep, args.apply_iop, args.th_outlier, args.keep_outlier == "true")
     labels = gcnd.deoverlap(whole, scores)
     covered = len(np.unique(whole.members))
     logging.getLogger("ltc").info("%d proposals: %d clusters over %d points (%d in some proposal)", len(whole),
@@ -32,5 +36,11 @@ if __name__ == "__main__":
     p.add_argument("--knn", required=True, help="kNN .npz of the split (its row count is the point count)")
     p.add_argument("--proposals", nargs="+", required=True, help="proposal sets (.npz), in the scores' order")
     p.add_argument("--scores", required=True, help="scores (.npy), one per proposal")
+    p.add_argument("--keep", help="GCN-S's probabilities (.npy, one per proposal member): clean the proposals first")
+    p.add_argument("--apply-iop", type=float, nargs=2, default=list(gcnd.SEGMENT.apply_iop), metavar=("LO", "HI"),
+                   help="with --keep: the proposals cleaned, by GCN-S's kept fraction (methods.gcnd.segment.apply_iop)")
+    cli.setting_option(p, "--th-outlier", gcnd.DEFAULTS, "segment.th_outlier")
+    p.add_argument("--keep-outlier", choices=("true", "false"), default=str(gcnd.SEGMENT.keep_outlier).lower(),
+                   help="with --keep: removed members as a proposal of their own (methods.gcnd.segment.keep_outlier)")
     p.add_argument("--out", required=True, help="predicted labels (.meta) to write")
     cli.run(main, p.parse_args())
