@@ -45,7 +45,7 @@ def split_halves(name: str) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("names", nargs="+")
-    p.add_argument("--methods", nargs="+", default=["knn_cc", "gcnv"])
+    p.add_argument("--methods", nargs="+", default=["knn_cc", "gcnv", "learned_infomap"])
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--compare", action="store_true",
                    help="run every method (results/<name>/all) and print each results/<name>/comparison.md")

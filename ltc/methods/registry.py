@@ -31,7 +31,7 @@ from ltc.settings import setting  # noqa: F401  (the methods' Params fields)
 
 # Every method, in the config's order. The learned ones (GCN-V, GCN-E) run as stages of their own
 # rules; the others cluster in one step.
-NAMES = ("knn_cc", "gcnv", "gcne", "gcnd", "lgcn", "kmeans", "mini_batch_kmeans", "fast_hac", "dbscan", "knn_dbscan", "hdbscan",
+NAMES = ("knn_cc", "gcnv", "gcne", "gcnd", "lgcn", "learned_infomap", "kmeans", "mini_batch_kmeans", "fast_hac", "dbscan", "knn_dbscan", "hdbscan",
          "meanshift", "spectral", "aro", "chinese_whispers", "infomap", "cdp")
 
 
