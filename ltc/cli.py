@@ -63,6 +63,8 @@ def run(main: Callable[[argparse.Namespace], None], args: argparse.Namespace) ->
         print(storage_error_message(err) or f"Cannot open the log file {args.log}: {err}.", file=sys.stderr)
         sys.exit(1)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers)
+    # faiss's loader logs each CPU-specific build it could not load, which reads like an error
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     try:
         main(args)
     except (DataError, DownloadError) as err:

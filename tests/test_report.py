@@ -124,6 +124,7 @@ def test_compare_writes_table_and_plots(tmp_path, benchmarks):
     assert "* cc: cluster_cc" in md and "32 true clusters" not in md and "32 items in 6 true clusters" in md
     html = out["html"].read_text()
     assert html.count("<tr>") == 2 + 3 and '<tr class="shared">' in html and 'class="best' in html
+    assert [m[1] for m in re.finditer(r'<img src="([^"]+)"', html)] == ["s.png", "z.png", "w.png"]  # beside the page
     for key in ("scores", "sizes", "sweeps"):
         assert out[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert report.read_sweep(tmp_path / "threshold.json")["name"] == "tau_0"

@@ -76,7 +76,9 @@ def compare(dataset: str, methods: Sequence[str], metrics: Sequence[str | os.Pat
     if "md" in out:
         write_text(out["md"], format_markdown(rows, dataset, truth))
     if "html" in out:
-        write_text(out["html"], format_html(rows, dataset, truth))
+        here = Path(out["html"]).parent
+        plots = [os.path.relpath(out[key], here) for key in ("scores", "sizes", "sweeps") if key in out]
+        write_text(out["html"], format_html(rows, dataset, truth, plots))
     if "scores" in out:
         plot_scores(rows, out["scores"])
     if "sizes" in out:

@@ -6,6 +6,7 @@ import csv
 import html
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -151,8 +152,10 @@ code { background: #f3f4f6; padding: 0 3px; border-radius: 3px; }
 """
 
 
-def format_html(rows: Sequence[Row], dataset: str, truth: str) -> str:
-    """The comparison as a self-contained HTML page (inline CSS, no scripts), for the Snakemake report."""
+def format_html(rows: Sequence[Row], dataset: str, truth: str, plots: Sequence[str] = ()) -> str:
+    """The comparison as an HTML page (inline CSS, no scripts), for a browser and the Snakemake report;
+    ``plots``: the comparison's images as paths relative to the page, shown below the table (the
+    Snakemake report shows them as items of their own, where these links do not resolve)."""
     best = _best(rows)
     e = html.escape
     # grouped header: method | pairwise (3) | BCubed (3) | NMI | clusters, singletons | time, memory
@@ -173,12 +176,15 @@ def format_html(rows: Sequence[Row], dataset: str, truth: str) -> str:
     steps = "".join(f"<li><b>{e(r.method)}</b>: {e(steps_text(r))}</li>" for r in rows)
     items = "".join(f"<li>{_md_code(e(n))}</li>" for n in general)
     items += f"<li>{_md_code(e(steps_heading))}<ul>{steps}</ul></li>"
+    figures = "".join(f'<figure><a href="{e(p)}"><img src="{e(p)}" alt="{e(Path(p).stem)}" style="max-width:100%">'
+                      f'</a><figcaption>{e(Path(p).stem)}</figcaption></figure>' for p in plots)
+    figures = f"<h2>Plots</h2>{figures}" if figures else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>Clustering methods compared on {e(dataset)}</title><style>{CSS}</style></head><body>"
             f"<h1>Clustering methods compared on <code>{e(dataset)}</code></h1>"
             f'<p class="context">Test split: {e(truth)}.</p>'
             f"<table><thead><tr>{head1}</tr><tr>{head2}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-            f'<ul class="notes">{items}</ul></body></html>\n')
+            f'<ul class="notes">{items}</ul>{figures}</body></html>\n')
 
 
 def _md_code(text: str) -> str:

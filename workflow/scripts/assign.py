@@ -50,7 +50,10 @@ def run_assign(args):
     new_ids = read_ids(args.ids, len(new), args.ids_setting) if args.ids else None
     incremental.write_outputs(result, args.out, old_labels_out=args.old_out, tsv=args.tsv, summary=args.summary,
                               ids=new_ids, meta={"method": args.method, "knn": args.knn_method, "k": args.k,
-                                                 "method_threshold": value})
+                                                 # the method's own threshold (its linking rule), or the
+                                                 # nearest-cluster rule's cosine (datasets.<ds>.new.threshold)
+                                                 "threshold_setting": f"{args.method}.{rule[0]}" if rule else "new.threshold",
+                                                 "threshold": value})
     summary = result.summary()
     log.info("%s, %s rule at cosine %.4f: %d of %d new faces joined existing clusters, %d form %d new clusters, "
              "%d bridges, %d merged", args.method, summary["rule"], cosine, summary["joined_existing"], len(new),
