@@ -72,3 +72,14 @@ def file_server():
     server = FileServer()
     yield server
     server.close()
+
+
+# The files of the longest tests first: with --dist loadfile each file stays on one worker, and starting the
+# long ones first keeps a worker from being left alone with one at the end (longest-first scheduling).
+LONGEST_FIRST = ("test_slurm.py", "test_workflow.py", "test_gcn_robust.py", "test_knn_files.py", "test_small_data.py",
+                 "test_gcn_knn_rules.py", "test_gcns.py", "test_lgcn.py", "test_gcnd.py", "test_growing_scales.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
