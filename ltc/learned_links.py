@@ -315,25 +315,11 @@ def labelled_graph(args) -> tuple[LinkGraph, np.ndarray]:
 
 
 def choose_min_prob(cut, gt: np.ndarray, json_path, plot_path, source, candidates: np.ndarray = CANDIDATES) -> float:
-    """Sweep min_prob over ``candidates`` with ``cut`` (min_prob -> labels of the labelled split, its
-    out-of-fold probabilities), keep the best pairwise F (:func:`ltc.thresholds.best_of`), write the
-    JSON and plot of :func:`ltc.thresholds.choose` (the same shape and warnings) and return the choice.
-    Raises :class:`DataError` for labels that cannot choose (:func:`ltc.thresholds.check_labels`)."""
+    """Sweep min_prob over exactly ``candidates`` with ``cut`` (min_prob -> labels of the labelled split,
+    its out-of-fold probabilities), keep the best pairwise F and write the JSON and plot:
+    :func:`ltc.thresholds.choose` with that grid. Raises :class:`DataError` for labels that cannot
+    choose (:func:`ltc.thresholds.check_labels`)."""
     from ltc import thresholds
-    from ltc.io import write_json
 
-    setting = "methods.learned_infomap.min_prob"
-    thresholds.check_labels(gt, source, "min_prob", setting)
-    chosen, table = thresholds.sweep(cut, gt, candidates)
-    best = next(row for row in table if row["threshold"] == chosen)
-    warning = thresholds._weak_choice(table, best, len(candidates), len(np.unique(gt)))
-    log.info("min_prob = %.4f: pairwise F %.4f on %s (out of fold)", chosen, best["fscore"], source)
-    out = {"min_prob": chosen, "name": "min_prob", "fscore": best["fscore"], "split": str(source)}
-    if warning:
-        warning = (f"min_prob = {chosen:.4f} is hardly a choice: {warning}; check the train labels {source} or "
-                   f"give {setting} a number instead of auto")
-        log.warning("%s", warning)
-        out["warning"] = warning
-    write_json(json_path, {**out, "sweep": table})
-    thresholds.plot_sweep(table, chosen, "min_prob", plot_path, warning)
-    return chosen
+    return thresholds.choose(cut, gt, None, "min_prob", json_path, plot_path, source,
+                             "methods.learned_infomap.min_prob", grid=candidates)

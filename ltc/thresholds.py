@@ -132,8 +132,9 @@ def _weak_choice(table: list[dict], best: dict, n_candidates: int, n_identities:
 
 def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_similarities: np.ndarray,
            name: str, json_path: str | Path, plot_path: str | Path, source: str | Path,
-           setting: str | None = None) -> float:
-    """Sweep thresholds over the quantiles of ``link_similarities``, then finely around the best; write
+           setting: str | None = None, grid: np.ndarray | None = None) -> float:
+    """Sweep thresholds over the quantiles of ``link_similarities``, then finely around the best (or,
+    with ``grid``, over exactly those candidates, e.g. probabilities 0.05 ... 0.95); write
     the choice and the sweep as JSON (``{name: t, "fscore": f, "split": source, ["warning": why,]
     "sweep": [...]}``) and a plot; return the choice.
 
@@ -154,16 +155,17 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
                             f"points: give the train split a label file with one label per face.")
         return labels
 
-    coarse = candidates(link_similarities)
+    coarse = candidates(link_similarities) if grid is None else np.asarray(grid, dtype=np.float64)
     if not len(coarse):
         raise DataError(f"The train split labelled by {source} has no links (kNN or learned) to sweep {name} "
                         f"over, so no {name} can be chosen on it: {_fix(setting)}.")
     chosen, table = sweep(checked, gt, coarse)
-    i = int(np.searchsorted(coarse, chosen))  # refine between the best's neighbours on the coarse grid
-    fine = np.setdiff1d(np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, len(coarse) - 1)], 21).round(4), coarse)
-    _, refined = sweep(checked, gt, fine)
-    table = sorted(table + refined, key=lambda row: row["threshold"])
-    chosen = best_of(table)
+    if grid is None:
+        i = int(np.searchsorted(coarse, chosen))  # refine between the best's neighbours on the coarse grid
+        fine = np.setdiff1d(np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, len(coarse) - 1)], 21).round(4), coarse)
+        _, refined = sweep(checked, gt, fine)
+        table = sorted(table + refined, key=lambda row: row["threshold"])
+        chosen = best_of(table)
     best = next(row for row in table if row["threshold"] == chosen)
     warning = _weak_choice(table, best, len(coarse), len(np.unique(gt)))
     log.info("%s = %.4f: pairwise F %.4f on %s", name, chosen, best["fscore"], source)
