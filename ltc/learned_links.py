@@ -155,10 +155,11 @@ def fit(graph: LinkGraph, labels: np.ndarray, edges: np.ndarray | None = None, *
         edges = np.sort(np.random.default_rng(seed).choice(edges, max_train_edges, replace=False))
     y = labels[graph.src[edges]] == labels[graph.dst[edges]]
     if y.all() or not y.any():
-        raise DataError(f"Every kNN link of {source} {'joins' if y.all() else 'separates'} two identities"
-                        f" ({len(y)} links), so no link classifier can be trained on it: give the train split "
-                        f"labels of several identities with several faces each, or set "
-                        f"methods.learned_infomap.checkpoint to a trained model.")
+        kind = "links two faces of one identity" if y.all() else "links two different identities"
+        fix = ("raise knn.k above the faces per identity so that links reach other identities, or give the train "
+               "split more identities" if y.all() else "give the train split identities with several faces each")
+        raise DataError(f"Every kNN link of {source} {kind} ({len(y)} links), so no link classifier can be trained "
+                        f"on it: {fix}, or set methods.learned_infomap.checkpoint to a trained model.")
     x = np.concatenate([graph.features(edges[s:s + CHUNK_EDGES]) for s in range(0, len(edges), CHUNK_EDGES)])
     clf = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=learning_rate, random_state=seed)
     return clf.fit(x, y.astype(np.int8))

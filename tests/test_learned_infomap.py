@@ -151,6 +151,7 @@ def test_links_of_one_class_are_refused_in_one_sentence():
     with pytest.raises(DataError) as err:
         learned_links.fit(g, np.zeros(len(ids), dtype=np.int64))
     assert "no link classifier can be trained" in str(err.value) and str(err.value).count(". ") == 0
+    assert "links two faces of one identity" in str(err.value) and "raise knn.k" in str(err.value)  # all same: k too small
 
 
 TINY_LEARNED = with_(TINY, method="learned_infomap", methods__learned_infomap__k=10,
