@@ -330,7 +330,8 @@ def cluster(features, method: str = "knn_cc", *, dim: int | None = None, knn=Non
     labels = registry.run(method, values, ids=ids, dists=dists, feats=feats if use_feats else None, threads=threads)
     log.info("%s: %d clusters over %d points", method, int(labels.max()) + 1 if len(labels) else 0, len(labels))
     if threshold:
-        cli.warn_if_degenerate(labels, method, f"{method}'s {threshold} = {values[threshold]}")
+        cli.warn_if_degenerate(labels, method, f"{method}'s {threshold} = {values[threshold]}",
+                               f"{source}'s sweep" if auto else None)
     return labels
 
 

@@ -39,16 +39,25 @@ def storage_error_message(err: OSError) -> str | None:
     return f"Cannot write or read {where} ({os.strerror(err.errno)}): {advice}."
 
 
-def warn_if_degenerate(labels, method: str, setting: str) -> None:
+def warn_if_degenerate(labels, method: str, setting: str, chosen_in=None, advice: str | None = None) -> None:
     """Log a warning when ``labels`` cannot be a useful clustering (:func:`ltc.graph.degenerate`),
-    naming ``setting`` (e.g. ``knn_cc's threshold = 0.9``), the likely cause."""
+    naming ``setting`` (e.g. ``knn_cc's threshold = 0.9``), the likely cause. ``chosen_in``: where an
+    ``auto`` threshold was chosen (a threshold.json, or words naming the labelled split), None for a
+    number from the config; the advice differs (a chosen threshold is already the train split's best).
+    ``advice``: the advice itself, for a setting that is not one threshold."""
     from ltc.graph import degenerate
 
     problem = degenerate(labels)
-    if problem:
-        logging.getLogger("ltc").warning(
-            "%s: %s: %s is likely on the wrong side of these features' similarities; set it to auto (chosen on "
-            "the labelled train split) or to another value.", method, problem, setting)
+    if not problem:
+        return
+    if advice is None and chosen_in is None:
+        advice = (f"{setting} is likely on the wrong side of these features' similarities; set it to auto (chosen "
+                  f"on the labelled train split) or to another value")
+    elif advice is None:
+        advice = (f"{setting} was chosen on the labelled train split ({chosen_in}), so this split differs from the "
+                  f"train split (another embedding, or far fewer points: {len(labels)}); check that both come from "
+                  f"one model, or set it to a number")
+    logging.getLogger("ltc").warning("%s: %s: %s.", method, problem, advice)
 
 
 def run(main: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> None:

@@ -221,7 +221,8 @@ def sweeper(graph: LinkGraph, prob: np.ndarray, **options):
 
 
 def save_model(path: str | Path, clf, graph_settings: dict) -> None:
-    """Pickle the classifier with the feature settings it was fit with (``k``, ``shared_k``, ``top``), atomically."""
+    """Pickle the classifier with the feature settings it was fit with (``k``, ``shared_k``, ``top``; and
+    ``links_per_point``, the train split's kNN links per point, for :func:`graph_of_model`'s check), atomically."""
     import sklearn
 
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
@@ -245,12 +246,27 @@ def load_model(path: str | Path) -> tuple[object, dict]:
     if not isinstance(saved, dict) or saved.get("format") != FORMAT or tuple(saved.get("features", ())) != FEATURES:
         raise DataError(f"{path} is not a learned_infomap link classifier of this version (features "
                         f"{', '.join(FEATURES)}): {rebuild_hint(path)}.")
-    return saved["classifier"], {key: int(saved[key]) for key in ("k", "shared_k", "top")}
+    settings = {key: int(saved[key]) for key in ("k", "shared_k", "top")}
+    if "links_per_point" in saved:  # files written before it was recorded lack it
+        settings["links_per_point"] = float(saved["links_per_point"])
+    return saved["classifier"], settings
 
 
 def graph_of_model(settings: dict, ids: np.ndarray, dists: np.ndarray) -> LinkGraph:
-    """:func:`link_graph` of a kNN graph with a model's feature settings (:func:`load_model`)."""
-    return link_graph(ids, dists, settings["k"], settings["shared_k"], settings["top"])
+    """:func:`link_graph` of a kNN graph with a model's feature settings (:func:`load_model`). Logs a
+    warning when its points have under half the kNN links per point of the split the model was trained
+    on (``settings["links_per_point"]``, where recorded): a split of fewer points than k, or a kNN file
+    of fewer columns, puts the ranks and the k-th neighbour's similarity outside what the model learned."""
+    graph = link_graph(ids, dists, settings["k"], settings["shared_k"], settings["top"])
+    trained = settings.get("links_per_point")
+    here = graph.n_edges / max(graph.n, 1)
+    if trained and here < 0.5 * trained:
+        log.warning("learned_infomap: this split's points have %.1f kNN links each (%d points, %d kNN columns), the "
+                    "train split's %.1f: the link classifier sees ranks and k-th-neighbour similarities it was not "
+                    "trained on, so its clusters may be poor; for a split this small use a training-free method "
+                    "(e.g. method: infomap), or train with methods.learned_infomap.k (and knn.k) near %d.", here,
+                    graph.n, ids.shape[1], trained, max(int(round(here)), 1))
+    return graph
 
 
 def optional_int(value) -> int | None:

@@ -145,6 +145,24 @@ def test_model_file_round_trips_and_a_foreign_one_is_refused(tmp_path):
         registry.run("learned_infomap", {"min_prob": 0.5}, ids=ids, dists=dists)
 
 
+def test_a_split_of_far_fewer_links_per_point_than_the_model_was_trained_on_warns(tmp_path, caplog):
+    ids, dists, labels = blob_graph()
+    g = learned_links.link_graph(ids, dists, 10, 5, 3)
+    clf = learned_links.fit(g, labels, max_iter=10)
+    learned_links.save_model(tmp_path / "model.pkl", clf, {"k": 10, "shared_k": 5, "top": 3,
+                                                           "links_per_point": g.n_edges / g.n})
+    _, settings = learned_links.load_model(tmp_path / "model.pkl")
+    assert settings["links_per_point"] == g.n_edges / g.n
+    learned_links.graph_of_model(settings, ids, dists)  # the train split itself: no warning
+    assert "links each" not in caplog.text
+    # the first 4 of those points, each with its 3 others as kNN (as a 4-face test split's file would be)
+    small = np.tile(np.arange(4), (4, 1))
+    small = np.array([np.roll(row, -i) for i, row in enumerate(small)])
+    learned_links.graph_of_model(settings, small, np.zeros((4, 4), dtype=np.float32))
+    assert "points have 3.0 kNN links each (4 points, 4 kNN columns)" in caplog.text
+    assert "method: infomap" in caplog.text
+
+
 def test_links_of_one_class_are_refused_in_one_sentence():
     ids, dists, _ = blob_graph()
     g = learned_links.link_graph(ids, dists, 10, 5, 3)

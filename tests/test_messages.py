@@ -222,3 +222,14 @@ def test_all_singletons_from_a_fixed_threshold_is_a_warning_naming_the_setting(t
     snakemake(wd, "results/demo/knn_cc/pred_labels.meta", config=with_(TINY, methods__knn_cc__threshold=0.9999))
     log = (wd / "results/demo/logs/cluster_knn_cc.log").read_text()
     assert "WARNING" in log and "is a cluster of its own" in log and "methods.knn_cc.threshold = 0.9999" in log
+
+
+def test_a_degenerate_clustering_at_a_threshold_chosen_on_train_does_not_advise_auto(caplog):
+    cli.warn_if_degenerate(np.arange(4), "knn_cc", "methods.knn_cc.threshold = 0.9000")
+    assert "set it to auto" in caplog.text
+    caplog.clear()
+    cli.warn_if_degenerate(np.zeros(5, dtype=np.int64), "knn_cc", "methods.knn_cc.threshold = 0.9000",
+                           "results/mine/knn_cc/threshold.json")
+    assert "all 5 points are in one cluster" in caplog.text and "set it to auto" not in caplog.text
+    assert "was chosen on the labelled train split (results/mine/knn_cc/threshold.json)" in caplog.text
+    assert "far fewer points: 5" in caplog.text

@@ -63,7 +63,7 @@ def main(args):
     decisive = [key for key in (spec.threshold_name(spec.settings(settings)), "bandwidth", "min_cluster_size")
                 if key and key in settings]
     cli.warn_if_degenerate(labels, args.method, " / ".join(f"methods.{args.method}.{key} = {settings[key]}" for key in decisive)
-                           or "its settings")
+                           or "its settings", args.threshold_file)
     write_labels(args.out, labels)
 
 

@@ -23,7 +23,8 @@ def main(args):
     labels = learned_links.cluster(graph, prob, min_prob, **learned_links.infomap_options(args))
     logging.getLogger("ltc").info("min_prob %.4f: %d of %d links kept, %d clusters over %d points", min_prob,
                                   int((prob >= min_prob).sum()), graph.n_edges, labels.max() + 1, len(labels))
-    cli.warn_if_degenerate(labels, "learned_infomap", f"methods.learned_infomap.min_prob = {min_prob:.4f}")
+    cli.warn_if_degenerate(labels, "learned_infomap", f"methods.learned_infomap.min_prob = {min_prob:.4f}",
+                         args.threshold_file)
     write_labels(args.out, labels)
 
 

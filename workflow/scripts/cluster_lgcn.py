@@ -16,7 +16,7 @@ def main(args):
     th = thresholds.from_args(args, "th")
     labels = lgcn.cluster(*lgcn.load_links(args.links), th, args.maxsz, args.step)
     logging.getLogger("ltc").info("th %.4f: %d clusters over %d points", th, labels.max() + 1, len(labels))
-    cli.warn_if_degenerate(labels, "lgcn", f"methods.lgcn.th = {th:.4f}")
+    cli.warn_if_degenerate(labels, "lgcn", f"methods.lgcn.th = {th:.4f}", args.threshold_file)
     write_labels(args.out, labels)
 
 

@@ -19,7 +19,8 @@ def main(args):
     tau = thresholds.from_args(args, name)
     labels = confidence.link_to_peaks(*load_links(args.links), tau)
     logging.getLogger("ltc").info("%s %.4f: %d clusters over %d points", name, tau, labels.max() + 1, len(labels))
-    cli.warn_if_degenerate(labels, args.method, f"methods.{args.method}.{name} = {tau:.4f}")
+    cli.warn_if_degenerate(labels, args.method, f"methods.{args.method}.{name} = {tau:.4f}",
+                         args.threshold_file)
     write_labels(args.out, labels)
 
 

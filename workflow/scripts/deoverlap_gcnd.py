@@ -27,7 +27,9 @@ def main(args):
     covered = len(np.unique(whole.members))
     logging.getLogger("ltc").info("%d proposals: %d clusters over %d points (%d in some proposal)", len(whole),
                                   labels.max() + 1 if len(labels) else 0, n, covered)
-    cli.warn_if_degenerate(labels, "gcnd", "methods.gcnd.proposals")
+    cli.warn_if_degenerate(labels, "gcnd", "methods.gcnd.proposals", advice=(
+        "the proposals' thresholds (methods.gcnd.proposals) do not fit these features' similarities; give them as "
+        "quantiles of the train split's (e.g. q0.8) or recalls of its same-identity links (e.g. r0.5)"))
     write_labels(args.out, labels)
 
 

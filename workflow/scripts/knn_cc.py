@@ -16,7 +16,7 @@ def main(args):
     threshold = thresholds.from_args(args, knn_cc.METHOD.threshold_name())
     labels = knn_cc.cluster_file(args.knn, threshold)
     logging.getLogger("ltc").info("threshold %.4f: %d clusters over %d points", threshold, labels.max() + 1, len(labels))
-    cli.warn_if_degenerate(labels, "knn_cc", f"methods.knn_cc.threshold = {threshold:.4f}")
+    cli.warn_if_degenerate(labels, "knn_cc", f"methods.knn_cc.threshold = {threshold:.4f}", args.threshold_file)
     write_labels(args.out, labels)
 
 

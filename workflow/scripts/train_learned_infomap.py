@@ -15,7 +15,8 @@ def main(args):
     graph, labels = learned_links.labelled_graph(args)
     with threadpool_limits(args.threads):
         clf = learned_links.fit(graph, labels, **learned_links.train_options(args), source=args.labels)
-    learned_links.save_model(args.out, clf, {"k": args.k, "shared_k": args.shared_k, "top": args.top})
+    learned_links.save_model(args.out, clf, {"k": args.k, "shared_k": args.shared_k, "top": args.top,
+                                                "links_per_point": graph.n_edges / graph.n})
 
 
 if __name__ == "__main__":
