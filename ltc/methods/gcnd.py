@@ -2,7 +2,7 @@
 its entry in the method registry. Proposals are :mod:`ltc.proposals`; the model, its training,
 inference and the de-overlap :mod:`ltc.gcnd`; the workflow runs them as stages of its own rules
 (``workflow/rules/method_gcnd.smk``: thresholds_gcnd, proposals per setting, train_gcnd, infer_gcnd,
-deoverlap_gcnd). Defaults: the original project's MS1M configuration (its
+deoverlap_gcnd; proposals_gcnd_sv for the second iteration). Defaults: the original project's MS1M configuration (its
 ``dsgcn/configs/cfg_train_det_ms1m_8_prpsls.py``: the eight settings' k, step 0.05, minsz 3, maxsz 300,
 hidden dims [512, 64], max pooling, dropout 0.5, 30 epochs), except the thresholds, derived from the
 train split (below). Demo training: 30 epochs of about 2 s each on 2 idle cores.
@@ -20,9 +20,17 @@ the workflow records the values in ``results/<ds>/gcnd/thresholds.json`` and use
 The default list (:data:`DERIVED_PROPOSALS`) is derived: on the demo it covers 97% of the points where
 the MS1M values cover 68% (upper bound pairwise F 0.908 against 0.749 on the test split; chosen by the
 train split's, 0.916).
+
+Second proposal iteration (super-vertices, :func:`ltc.proposals.super_vertex_proposals`; off by
+default): each entry [base_k, base_th, k, sv_maxsz] of ``super_vertex`` makes one more proposal set on
+both splits, after those of ``proposals``, from the clusters of the iteration-0 setting (base_k,
+base_th) taken as super-vertices, with the shared settings ``sv``. The ``ms1m`` entries of config.yaml
+carry the six of the original's ``dsgcn/configs/cfg_test_ms1m_8_prpsls.py`` (bases k 80, th 0.6, 0.7 and
+0.75, each with [k 2, sv_maxsz 8] and [k 3, sv_maxsz 5]).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ltc import DataError
@@ -88,6 +96,23 @@ class SegmentParams:
 
 
 @dataclass(frozen=True)
+class SuperVertexParams:
+    """The settings shared by the second proposal iteration's entries (config ``methods.gcnd.sv``;
+    the original's th_i1, step_i1, sv_minsz_i1, minsz_i1 and maxsz_i1 of cfg_test_ms1m_8_prpsls.py),
+    the keyword arguments of :func:`ltc.proposals.super_vertex_proposals` of the same names."""
+    th: float = setting(0.4, "links of each super-vertex to its first k super-vertices of similarity >= th (the "
+                             "original's 0.4)")
+    step: float = setting(0.05, "a part above sv_maxsz super-vertices is split again at t <- t + (1 - t) * step")
+    sv_minsz: int = setting(2, "parts of fewer super-vertices are dropped (at least 2: one super-vertex only "
+                               "repeats an iteration-0 cluster)")
+    minsz: int = setting(3, "proposals (the union of a part's super-vertices) of fewer vertices are dropped")
+    maxsz: int = setting(500, "proposals of more vertices are dropped")
+    similarity: str = setting("cosine", "the similarity of two super-vertices' mean features: cosine (the original's "
+                                        "hnsw kNN of its MS1M test config) or inner, their inner product (its faiss "
+                                        "IndexFlatIP)")
+
+
+@dataclass(frozen=True)
 class Params:
     """Settings of GCN-D (config ``methods.gcnd``)."""
     proposals: list = setting(DERIVED_PROPOSALS, "proposal settings [k, th]: links to the first k kNN neighbours with "
@@ -99,6 +124,15 @@ class Params:
                                 "exceeds maxsz")
     minsz: int = setting(3, "proposals of fewer vertices are dropped")
     maxsz: int = setting(300, "components of more vertices are split at a rising threshold")
+    super_vertex: list = setting([], "second-iteration proposal settings [base_k, base_th, k, sv_maxsz] (one proposal "
+                                     "set each, both splits, after those of proposals): the clusters of the proposal "
+                                     "setting [base_k, base_th] (with step and maxsz; none dropped by minsz) as "
+                                     "super-vertices of their mean features, linked to their first k super-vertices "
+                                     "(itself among them), components split until at most sv_maxsz super-vertices "
+                                     "(the original's MS1M test config: [[80, 0.6, 2, 8], [80, 0.6, 3, 5], ...]); "
+                                     "[]: none")
+    sv: SuperVertexParams = setting(SuperVertexParams(), "the second iteration's shared settings (see "
+                                                         "SuperVertexParams)")
     hidden: list = setting([512, 64], "output widths of the graph convolutions (ReLU after each; max pooling "
                                              "over the proposal's vertices, then Linear(last, 1))")
     dropout: float = setting(0.5, "training: the fraction of a proposal's vertices zeroed after each convolution "
@@ -120,8 +154,9 @@ SCORES = ("model", "gt")
 
 def check(params: Params) -> None:
     """Raise :class:`DataError` (one sentence naming the setting) for settings the schema cannot
-    refuse alone: an empty or malformed proposal list, an unknown target or score."""
-    from ltc.proposals import derived_spec
+    refuse alone: an empty or malformed proposal list, an unknown target or score, a malformed
+    ``super_vertex`` list or one whose entry or ``sv`` settings cannot make proposals."""
+    from ltc.proposals import check_setting, check_super_vertex, derived_spec
 
     pairs = params.proposals
     if not isinstance(pairs, list) or not pairs or not all(
@@ -133,6 +168,19 @@ def check(params: Params) -> None:
         derived_spec(th)
     if len({(int(k), th if isinstance(th, str) else float(th)) for k, th in pairs}) != len(pairs):
         raise DataError(f"methods.gcnd.proposals lists a [k, th] pair twice ({pairs!r}): list each setting once.")
+    entries = params.super_vertex
+    if not isinstance(entries, list) or not all(
+            isinstance(e, (list, tuple)) and len(e) == 4 and isinstance(e[0], int) and not isinstance(e[0], bool)
+            and isinstance(e[1], (int, float, str)) and not isinstance(e[1], bool) for e in entries):
+        raise DataError(f"methods.gcnd.super_vertex is {entries!r}: set it to a list of [base_k, base_th, k, sv_maxsz], "
+                        f"e.g. [[80, 0.6, 2, 8]], or [] for no second iteration.")
+    for base_k, base_th, k, sv_maxsz in entries:
+        check_setting(base_k, 0.0 if derived_spec(base_th, "super_vertex", "base_") else base_th, params.step,
+                      params.minsz, params.maxsz, name="super_vertex", prefix="base_")
+        check_super_vertex(k, sv_maxsz, **dataclasses.asdict(params.sv))
+    keys = [(int(b), th if isinstance(th, str) else float(th), k, m) for b, th, k, m in entries]
+    if len(set(keys)) != len(keys):
+        raise DataError(f"methods.gcnd.super_vertex lists an entry twice ({entries!r}): list each setting once.")
     if params.target not in TARGETS:
         raise DataError(f"methods.gcnd.target is {params.target!r}: set it to iou or iop.")
     if params.score not in SCORES:
@@ -152,11 +200,30 @@ def check(params: Params) -> None:
                             f"e.g. [0.2, 0.8].")
 
 
+def proposal_sets(params: Params, ids, dists, feats) -> list:
+    """The proposal sets (:class:`ltc.proposals.Proposals`) of GCN-D's settings on one split's kNN graph
+    (``ids``/``dists`` N x K) and features (N x D float32), in the workflow's order (the rule
+    proposals_gcnd's of ``proposals``, then proposals_gcnd_sv's of ``super_vertex``). A derived th
+    ``q<l>`` is derived from this kNN graph; ``r<l>`` needs labels and is refused
+    (:func:`ltc.proposals.derive_threshold`)."""
+    from ltc import proposals
+
+    def cosine(k, th):
+        return proposals.derive_threshold(ids, dists, k, th) if isinstance(th, str) else th
+
+    sets = [proposals.basic_proposals(ids, dists, k, cosine(k, th), params.step, params.minsz, params.maxsz)
+            for k, th in params.proposals]
+    return sets + [proposals.super_vertex_proposals(ids, dists, feats, base_k, cosine(base_k, base_th), k, sv_maxsz,
+                                                    base_step=params.step, base_maxsz=params.maxsz,
+                                                    **dataclasses.asdict(params.sv))
+                   for base_k, base_th, k, sv_maxsz in params.super_vertex]
+
+
 def cluster(params: Params, data) -> "object":
     """GCN-D in one step, with a trained model (``checkpoint``): proposals of every setting on the kNN
-    graph, GCN-D's scores, GCN-S's cleaning (``segment.enabled``, with ``segment.checkpoint``), the
-    de-overlap. A derived th ``q<l>`` is derived from the data clustered here (there is no train split);
-    ``r<l>`` needs labels and is refused. Raises :class:`DataError` without a checkpoint (training needs
+    graph and features (:func:`proposal_sets`), GCN-D's scores, GCN-S's cleaning (``segment.enabled``,
+    with ``segment.checkpoint``), the de-overlap. A derived th ``q<l>`` is derived from the data
+    clustered here (there is no train split); ``r<l>`` needs labels and is refused. Raises :class:`DataError` without a checkpoint (training needs
     a labelled train split: the workflow's rules do it) or with ``score: gt`` (no labels here)."""
     from ltc import gcnd, proposals
 
@@ -171,10 +238,7 @@ def cluster(params: Params, data) -> "object":
     if seg.enabled and not seg.checkpoint:
         raise DataError("methods.gcnd.segment is enabled, and GCN-S in one step needs a trained one: set "
                         "methods.gcnd.segment.checkpoint, or run the workflow, which trains it on the train split.")
-    ths = [proposals.derive_threshold(data.ids, data.dists, k, th) if isinstance(th, str) else th
-           for k, th in params.proposals]
-    sets = [proposals.basic_proposals(data.ids, data.dists, k, th, params.step, params.minsz, params.maxsz)
-            for (k, _), th in zip(params.proposals, ths)]
+    sets = proposal_sets(params, data.ids, data.dists, data.feats)
     model = gcnd.load_checkpoint(params.checkpoint, data.feats.shape[1])
     x = gcnd.normalized(data.feats)
     scores = gcnd.predict(model, x, data.ids, data.dists, sets, device_name=params.train.device)

@@ -1,5 +1,6 @@
 # GCN-D (Yang et al., CVPR 2019): cluster proposals per (k, th) setting on the kNN graph (one job each;
 # a derived th such as q0.8 read from results/<ds>/gcnd/thresholds.json, made from the train split),
+# and per second-iteration (super-vertex) setting of methods.gcnd.super_vertex (proposals_gcnd_sv),
 # GCN-D trained on the labelled train split's proposals to predict their IoU, the test proposals
 # scored, then de-overlapped best first into results/<ds>/gcnd/pred_labels.meta. With
 # methods.gcnd.segment.enabled, GCN-S (train_gcns, infer_gcns) gives each test proposal member a
@@ -67,6 +68,43 @@ rule proposals_gcnd:
     shell:
         "python {input.script} --knn {input.knn} --k {wildcards.pk} --th {wildcards.pth} --step {params.step}"
         " --minsz {params.minsz} --maxsz {params.maxsz} {params.thresholds} --out {output} --log {log}"
+
+
+rule proposals_gcnd_sv:  # the second iteration: super-vertices of the clusters of (pk, pth), linked to their first svk
+    input:
+        knn=knn_file,
+        features=lambda wc: split_of(wc).features,
+        summary="results/{ds}/validate/{split}.json",
+        thresholds=gcnd_thresholds,
+        script=script("proposals_gcnd.py"),
+        package=package("proposals_gcnd.py"),
+    output:
+        "results/{ds}/gcnd/{split}/proposals/sv_k_{svk}_maxsz_{svmax}_of_k_{pk}_th_{pth}.npz",
+    wildcard_constraints:
+        svk=r"\d+",
+        svmax=r"\d+",
+        pk=r"\d+",
+        pth=r"-?\d+(\.\d+)?(e-?\d+)?|[qr]\d+(\.\d+)?",  # repr of a float, or a derived th (gcnd_th_name)
+    params:
+        dim=lambda wc: config["datasets"][wc.ds]["dim"],
+        step=lambda wc: gcnd_settings(wc)["step"],
+        maxsz=lambda wc: gcnd_settings(wc)["maxsz"],
+        sv=lambda wc: " ".join(f"--i1-{key.replace('_', '-')} {value}" for key, value in gcnd_settings(wc)["sv"].items()),
+        thresholds=lambda wc: f"--thresholds {gcnd_thresholds(wc)}" if gcnd_thresholds(wc) else "",
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/proposals_gcnd_sv_{split}_k_{svk}_maxsz_{svmax}_of_k_{pk}_th_{pth}.log",
+    benchmark:
+        "results/{ds}/benchmarks/proposals_gcnd_sv_{split}_k_{svk}_maxsz_{svmax}_of_k_{pk}_th_{pth}.tsv"
+    threads: 1
+    resources:
+        # the kNN graph whole (ids int64 + dists float32), the features and their unit copy
+        mem_mb=lambda wc, input, attempt: attempt * (int(4 * input.size_mb) + 1000),
+    shell:
+        "python {input.script} --knn {input.knn} --k {wildcards.pk} --th {wildcards.pth} --step {params.step}"
+        " --maxsz {params.maxsz} {params.thresholds} --features {input.features} --dim {params.dim}"
+        " --i1-k {wildcards.svk} --i1-sv-maxsz {wildcards.svmax} {params.sv} --out {output} --log {log}"
 
 
 rule train_gcnd:

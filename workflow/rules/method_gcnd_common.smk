@@ -1,8 +1,19 @@
 # Input functions of GCN-D's rules (method_gcnd.smk), and GCN-D's cost in the comparison.
+import ltc.methods.gcnd
 
 
 def gcnd_settings(wildcards):
     return method_settings(wildcards, "gcnd")
+
+
+def gcnd_super_vertex(wildcards):
+    """The dataset's second-iteration settings [base_k, base_th, k, sv_maxsz] (methods.gcnd.super_vertex),
+    after GCN-D's settings are checked (ltc.methods.gcnd.check: a bad one stops with one sentence)."""
+    try:
+        ltc.methods.gcnd.check(method_params(wildcards, "gcnd"))
+    except ltc.DataError as err:
+        stop(str(err))
+    return gcnd_settings(wildcards)["super_vertex"]
 
 
 def gcnd_th_name(th):
@@ -12,11 +23,14 @@ def gcnd_th_name(th):
 
 
 def gcnd_derived_options(wildcards):
-    """``--k ... --th ...`` of the dataset's derived proposal thresholds (q0.8, r0.5), for thresholds_gcnd."""
-    pairs = [(int(k), th) for k, th in gcnd_settings(wildcards)["proposals"] if isinstance(th, str)]
+    """``--k ... --th ...`` of the dataset's derived proposal thresholds (q0.8, r0.5), of methods.gcnd.proposals
+    and of the bases of methods.gcnd.super_vertex, each pair once, for thresholds_gcnd."""
+    bases = [(k, th) for k, th, *_ in gcnd_super_vertex(wildcards)]
+    pairs = list(dict.fromkeys((int(k), th) for k, th in gcnd_settings(wildcards)["proposals"] + bases
+                               if isinstance(th, str)))
     if not pairs:
-        stop(f"dataset '{wildcards.ds}' has no derived threshold in methods.gcnd.proposals (such as 'q0.8'): nothing "
-             f"to derive.")
+        stop(f"dataset '{wildcards.ds}' has no derived threshold in methods.gcnd.proposals or super_vertex (such as "
+             f"'q0.8'): nothing to derive.")
     return f"--k {' '.join(str(k) for k, _ in pairs)} --th {' '.join(th for _, th in pairs)}"
 
 
@@ -39,11 +53,16 @@ def gcnd_thresholds(wildcards):
 
 
 def gcnd_proposals(wildcards, split):
-    """The proposal files of a split, one per [k, th] pair of methods.gcnd.proposals, in that order
-    (the train split's are the learner's: a test scale's base dataset)."""
+    """The proposal files of a split, one per [k, th] pair of methods.gcnd.proposals, in that order, then
+    one per [base_k, base_th, k, sv_maxsz] entry of methods.gcnd.super_vertex (the second iteration), in
+    that order (the train split's are the learner's: a test scale's base dataset)."""
     ds = learner(wildcards).ds if split == "train" else wildcards.ds
-    gcnd = method_settings(types.SimpleNamespace(ds=ds), "gcnd")  # pairs unique, by the schema
-    return [f"results/{ds}/gcnd/{split}/proposals/k_{int(k)}_th_{gcnd_th_name(th)}.npz" for k, th in gcnd["proposals"]]
+    source = types.SimpleNamespace(ds=ds)
+    gcnd = method_settings(source, "gcnd")  # pairs unique, by the schema
+    folder = f"results/{ds}/gcnd/{split}/proposals"
+    return [f"{folder}/k_{int(k)}_th_{gcnd_th_name(th)}.npz" for k, th in gcnd["proposals"]] + [
+        f"{folder}/sv_k_{int(k)}_maxsz_{int(sv_maxsz)}_of_k_{int(base_k)}_th_{gcnd_th_name(base_th)}.npz"
+        for base_k, base_th, k, sv_maxsz in gcnd_super_vertex(source)]
 
 
 def gcnd_model(wildcards):
@@ -115,12 +134,14 @@ def gcnd_scores(wildcards):
 def gcnd_cost(wildcards):
     """GCN-D's steps: the test proposals, scoring, de-overlap, and (its own model) the train proposals and training."""
     scoring = "infer_gcnd" if gcnd_settings(wildcards)["score"] == "model" else "truth_gcnd"
-    steps = [benchmark_stem("proposals_gcnd", wildcards, split="test"), benchmark_stem(scoring, wildcards),
-             benchmark_stem("deoverlap_gcnd", wildcards)]
+    proposal_rules = ["proposals_gcnd"] + (["proposals_gcnd_sv"] if gcnd_super_vertex(wildcards) else [])
+    steps = [benchmark_stem(name, wildcards, split="test") for name in proposal_rules]
+    steps += [benchmark_stem(scoring, wildcards), benchmark_stem("deoverlap_gcnd", wildcards)]
     if scoring == "infer_gcnd" and gcnd_model(wildcards) == f"results/{wildcards.ds}/gcnd/model.pt":
-        steps += [benchmark_stem("proposals_gcnd", wildcards, split="train"), benchmark_stem("train_gcnd", wildcards)]
-    if any(isinstance(th, str) for _, th in gcnd_settings(wildcards)["proposals"]) and \
-            "train" in config["datasets"][wildcards.ds]:
+        steps += [benchmark_stem(name, wildcards, split="train") for name in proposal_rules]
+        steps.append(benchmark_stem("train_gcnd", wildcards))
+    ths = [th for _, th in gcnd_settings(wildcards)["proposals"]] + [th for _, th, *_ in gcnd_super_vertex(wildcards)]
+    if any(isinstance(th, str) for th in ths) and "train" in config["datasets"][wildcards.ds]:
         steps.append(benchmark_stem("thresholds_gcnd", wildcards))
     if gcns_settings(wildcards)["enabled"]:
         steps.append(benchmark_stem("infer_gcns", wildcards))
