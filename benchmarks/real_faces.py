@@ -49,9 +49,15 @@ def main() -> None:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--compare", action="store_true",
                    help="run every method (results/<name>/all) and print each results/<name>/comparison.md")
+    p.add_argument("--also", nargs="+", default=[], metavar="METHOD",
+                   help="with --compare: methods compared beside config.yaml's compare list (e.g. gcnd lgcn)")
     args = p.parse_args()
     # only the datasets' files, as a newcomer writes it: every threshold is auto (chosen on the train half) by default
     config = {"datasets": {name: split_halves(name) for name in args.names}}
+    if args.also:
+        compare = yaml.safe_load((REPO / "config.yaml").read_text())["compare"]
+        for name in args.names:
+            config["datasets"][name]["compare"] = compare + [m for m in args.also if m not in compare]
     config_path = OUT / "real_faces.yaml"
     config_path.write_text(yaml.safe_dump(config))
     targets = [f"results/{n}/{m}/metrics.json" for n in args.names for m in args.methods]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,8 +47,12 @@ def sweep(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, thresholds:
     """
     table = []
     for t in thresholds:
+        start = time.perf_counter()
         scores = pairwise(contingency(gt, cluster_at(float(t))))
         table.append({"threshold": float(t), **scores})
+        seconds = time.perf_counter() - start  # a slow sweep (a large split) logs its progress
+        log.log(logging.INFO if seconds > 5 else logging.DEBUG, "threshold %.4f: pairwise F %.4f (%.1f s)", t,
+                scores["fscore"], seconds)
     return best_of(table), table
 
 
@@ -132,9 +137,12 @@ def _weak_choice(table: list[dict], best: dict, n_candidates: int, n_identities:
 
 def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_similarities: np.ndarray,
            name: str, json_path: str | Path, plot_path: str | Path, source: str | Path,
-           setting: str | None = None, grid: np.ndarray | None = None) -> float:
+           setting: str | None = None, grid: np.ndarray | None = None, fine_grid: np.ndarray | None = None) -> float:
     """Sweep thresholds over the quantiles of ``link_similarities``, then finely around the best (or,
-    with ``grid``, over exactly those candidates, e.g. probabilities 0.05 ... 0.95); write
+    with ``grid``, over exactly those candidates, e.g. probabilities 0.05 ... 0.95, and with
+    ``fine_grid`` too, then over the candidates of ``fine_grid`` between the best's two neighbours in
+    ``grid``: a coarse-to-fine search that finds the best of ``fine_grid`` where F rises to one peak
+    and falls, at fewer clusterings); write
     the choice and the sweep as JSON (``{name: t, "fscore": f, "split": source, ["warning": why,]
     "sweep": [...]}``) and a plot; return the choice.
 
@@ -160,10 +168,15 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
         raise DataError(f"The train split labelled by {source} has no links (kNN or learned) to sweep {name} "
                         f"over, so no {name} can be chosen on it: {_fix(setting)}.")
     chosen, table = sweep(checked, gt, coarse)
-    if grid is None:
+    if grid is None or fine_grid is not None:
         i = int(np.searchsorted(coarse, chosen))  # refine between the best's neighbours on the coarse grid
-        fine = np.setdiff1d(np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, len(coarse) - 1)], 21).round(4), coarse)
-        _, refined = sweep(checked, gt, fine)
+        lo, hi = coarse[max(i - 1, 0)], coarse[min(i + 1, len(coarse) - 1)]
+        if grid is None:
+            fine = np.linspace(lo, hi, 21).round(4)
+        else:
+            fine = np.asarray(fine_grid, dtype=np.float64)
+            fine = fine[(fine > lo) & (fine < hi)]
+        _, refined = sweep(checked, gt, np.setdiff1d(fine, coarse))
         table = sorted(table + refined, key=lambda row: row["threshold"])
         chosen = best_of(table)
     best = next(row for row in table if row["threshold"] == chosen)

@@ -291,6 +291,28 @@ def test_knn_cc_file_with_padding_columns(tmp_path):
 
 # ------------------------------------------------------------------- the sweep's warnings
 
+def test_coarse_to_fine_grid_sweeps_every_other_candidate_then_the_best_ones_neighbours(tmp_path):
+    """Points {0, 1}, {2, 3}. t in [0.35, 0.45]: both pairs (F 1); t in [0.25, 0.55]: one pair (precision 1,
+    recall 1/2, F 2/3); else all alone (F 0). Coarse 0.1 0.3 0.5 0.7 0.9: 0, 2/3, 2/3, 0, 0, best the
+    plateau's lower middle 0.3; its neighbours 0.1 and 0.5 bound the fine candidates 0.2 (F 0) and 0.4
+    (F 1): 0.4 chosen after 7 of the 9 clusterings."""
+    seen = []
+
+    def cut(t):
+        seen.append(round(t, 4))
+        if 0.35 <= t <= 0.45:
+            return np.array([0, 0, 1, 1])
+        return np.array([0, 0, 1, 2]) if 0.25 <= t <= 0.55 else np.arange(4)
+
+    grid = np.round(np.arange(1, 10) / 10, 4)
+    chosen = thresholds.choose(cut, np.array([0, 0, 1, 1]), None, "t", tmp_path / "t.json", tmp_path / "t.png",
+                               "train.meta", grid=grid[::2], fine_grid=grid)
+    assert chosen == 0.4 and seen == [0.1, 0.3, 0.5, 0.7, 0.9, 0.2, 0.4]
+    rows = json.loads((tmp_path / "t.json").read_text())["sweep"]
+    assert [r["threshold"] for r in rows] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9]
+    assert [round(r["fscore"], 4) for r in rows] == [0, 0, round(2 / 3, 4), 1, round(2 / 3, 4), 0, 0]
+
+
 def test_one_candidate_warns_in_log_json_and_plot(tmp_path, caplog):
     x = points("identical", 4)
     ids, dists = knn(x, 80)
