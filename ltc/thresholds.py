@@ -135,6 +135,20 @@ def _weak_choice(table: list[dict], best: dict, n_candidates: int, n_identities:
     return None
 
 
+def _edge_choice(table: list[dict], chosen: float) -> str | None:
+    """Why a choice at the end of the searched range may not be the best, or None: with three or more
+    candidates, the best is the smallest or largest searched and scores above its neighbour."""
+    if len(table) < 3:
+        return None
+    for end, neighbour, side in ((table[0], table[1], "smallest"), (table[-1], table[-2], "largest")):
+        if end["threshold"] == chosen and end["fscore"] > neighbour["fscore"]:
+            return (f"it is the {side} value searched (from {table[0]['threshold']:.4f} to "
+                    f"{table[-1]['threshold']:.4f}) and pairwise F still rises toward it "
+                    f"({neighbour['fscore']:.4f} at {neighbour['threshold']:.4f}, {end['fscore']:.4f} here), so a value "
+                    f"beyond it may score higher")
+    return None
+
+
 def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_similarities: np.ndarray,
            name: str, json_path: str | Path, plot_path: str | Path, source: str | Path,
            setting: str | None = None, grid: np.ndarray | None = None, fine_grid: np.ndarray | None = None) -> float:
@@ -144,7 +158,10 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
     ``grid``: a coarse-to-fine search that finds the best of ``fine_grid`` where F rises to one peak
     and falls, at fewer clusterings); write
     the choice and the sweep as JSON (``{name: t, "fscore": f, "split": source, ["warning": why,]
-    "sweep": [...]}``) and a plot; return the choice.
+    "sweep": [...]}``) and a plot; return the choice. The warning (also logged and drawn on the plot)
+    says when the train split cannot choose (one candidate, one F for all, best F near 0, few
+    identities) or when the choice is the smallest or largest value searched with F still rising
+    toward it.
 
     ``gt``: the labels (int, N) of the split ``source`` (the label file, named in messages);
     ``setting``: the config key of the threshold, named in messages (default ``the <name> setting``).
@@ -181,10 +198,15 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
         chosen = best_of(table)
     best = next(row for row in table if row["threshold"] == chosen)
     warning = _weak_choice(table, best, len(coarse), len(np.unique(gt)))
+    edge = None if warning else _edge_choice(table, chosen)
     log.info("%s = %.4f: pairwise F %.4f on %s", name, chosen, best["fscore"], source)
     out = {name: chosen, "name": name, "fscore": best["fscore"], "split": str(source)}  # the file names its setting
     if warning:
         warning = f"{name} = {chosen:.4f} is hardly a choice: {warning}; check the train labels {source} or {_fix(setting)}"
+        log.warning("%s", warning)
+        out["warning"] = warning
+    elif edge:
+        warning = f"{name} = {chosen:.4f} may not be the best: {edge}; compare values beyond it by setting {setting} by hand"
         log.warning("%s", warning)
         out["warning"] = warning
     write_json(json_path, {**out, "sweep": table})

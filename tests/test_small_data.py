@@ -313,6 +313,31 @@ def test_coarse_to_fine_grid_sweeps_every_other_candidate_then_the_best_ones_nei
     assert [round(r["fscore"], 4) for r in rows] == [0, 0, round(2 / 3, 4), 1, round(2 / 3, 4), 0, 0]
 
 
+def test_a_choice_at_the_end_of_the_grid_with_f_still_rising_warns(tmp_path, caplog):
+    """Pairs {0, 1} ... {6, 7} (4 identities). t >= 0.85: all four pairs (F 1); t in [0.5, 0.85): two pairs
+    joined into one cluster of 4, the rest pairs (8 predicted pairs, 4 right: precision 1/2, recall 1, F 2/3);
+    below 0.5 one cluster (precision 4/28, F 0.25). Grid 0.1 0.5 0.9: F 0.25, 2/3, 1, the best the largest searched,
+    above its neighbour: warned, naming the range and both F values. On grid 0.1 0.5 0.9 0.95, with 0.95
+    also F 1 (ties go to the lower), the best 0.9 is inside: no warning."""
+    gt = np.repeat(np.arange(4), 2)
+
+    def cut(t):
+        if t >= 0.85:
+            return gt
+        return np.array([0, 0, 0, 0, 1, 1, 2, 2]) if t >= 0.5 else np.zeros(8, dtype=int)
+
+    chosen = thresholds.choose(cut, gt, None, "t", tmp_path / "t.json", tmp_path / "t.png", "train.meta",
+                               setting="methods.x.t", grid=np.array([0.1, 0.5, 0.9]))
+    saved = json.loads((tmp_path / "t.json").read_text())
+    assert chosen == 0.9 and [round(r["fscore"], 4) for r in saved["sweep"]] == [0.25, 0.6667, 1.0]
+    assert "largest value searched (from 0.1000 to 0.9000)" in saved["warning"]
+    assert "0.6667 at 0.5000, 1.0000 here" in saved["warning"] and "methods.x.t" in saved["warning"]
+    assert any(r.levelno == logging.WARNING and "largest value searched" in r.getMessage() for r in caplog.records)
+    chosen = thresholds.choose(cut, gt, None, "t", tmp_path / "u.json", tmp_path / "u.png", "train.meta",
+                               grid=np.array([0.1, 0.5, 0.9, 0.95]))
+    assert chosen == 0.9 and "warning" not in json.loads((tmp_path / "u.json").read_text())
+
+
 def test_one_candidate_warns_in_log_json_and_plot(tmp_path, caplog):
     x = points("identical", 4)
     ids, dists = knn(x, 80)
