@@ -19,7 +19,9 @@ on the train split (``auto``, as for the demo: MS1M's values do not suit synthet
 then prints one table of every stage's wall time and peak RSS (Snakemake's benchmark files), the
 kNN's recall@k, GCN-V's scores, and which stage dominates; the same goes to
 benchmarks/out/scale/report.md. ``--scale-down F`` divides every size by F (dataset
-``synth_ms1m_divF``, report_divF.md).
+``synth_ms1m_divF``, report_divF.md). ``--floors`` adds, for each test scale, a table of its stages
+(wall s, Snakemake's cpu_time, each stage's arithmetic floor measured in the same run by
+benchmarks/floors.py, and the ratio wall / floor).
 """
 import argparse
 import datetime
@@ -35,7 +37,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from ltc.datasets import KNN_FILE_TAG  # noqa: E402
 from ltc.io import atomic_output  # noqa: E402
@@ -130,6 +132,44 @@ def knn_recall(ds: str) -> str:
     return ", ".join(found) or "n/a"
 
 
+def floor_table(ds: str, data: Path, scale: int, args) -> list[str]:
+    """Markdown rows: every test-side stage of ``ds`` with its floor (floors.py, measured now) and ratio."""
+    import floors
+    features, labels = data / "features" / f"part{scale}_test.bin", data / "labels" / f"part{scale}_test.meta"
+    n = features.stat().st_size // (4 * 256)
+    rates = floors.gemm_rates(args.cores)
+    rate = max(rates.values()) * 1e9
+    index = next((REPO / "results" / ds).glob("knn/test/ivf.index"), None)
+    nlist, candidates = floors.ivf_candidates(index) if index else (None, None)
+    flop = floors.knn_flop(n, 256, nlist, candidates) if index else {}
+    floor_of = {"validate": floors.read_floor(features, 256),
+                "knn_index": flop["index"] / rate if flop else None,
+                "knn_shard": flop["scan"] / rate if flop else None,
+                "knn_test": floors.write_floor(n, 80, OUT),
+                "infer_gcnv": floors.gcnv_flop(n, 256, 512) / rate,
+                "evaluate": floors.metrics_floor(labels)}
+    lines = ["", f"### {ds}: stages against their floors", "",
+             "GEMM rate " + ", ".join(f"{name} {r:.0f} GFLOP/s" for name, r in rates.items())
+             + f" ({args.cores} threads, {' x '.join(map(str, floors.GEMM_SHAPE))} float32); "
+             + (f"IVF: {nlist} cells, {candidates:,.0f} candidates per row. " if index else "")
+             + "cpu_time is Snakemake's (it under-reports short jobs).", "",
+             "| stage | wall s | cpu_time s | floor s | wall / floor |", "|---|---:|---:|---:|---:|"]
+    total = floor_total = 0.0
+    for tsv in sorted((REPO / "results" / ds / "benchmarks").glob("*.tsv"), key=lambda t: stage_rank(t.stem)):
+        if not current(tsv.stem, args):
+            continue
+        with open(tsv) as f:
+            row = dict(zip(*(line.rstrip("\n").split("\t") for line in f.readlines()[:2])))
+        wall, cpu = float(row["s"]), float(row.get("cpu_time") or "nan")
+        floor = next((v for prefix, v in floor_of.items() if tsv.stem.startswith(prefix)), None)
+        total += wall
+        floor_total += floor or 0.0
+        lines.append(f"| {tsv.stem} | {wall:.1f} | {cpu:.1f} | " + (f"{floor:.2f} | {wall / floor:.1f}x |"
+                                                               if floor else "– | – |"))
+    lines.append(f"| **all** | **{total:.1f}** | | **{floor_total:.1f}** | **{total / floor_total:.1f}x** |")
+    return lines
+
+
 def json_or_none(path: Path):
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -166,6 +206,10 @@ def report(base: str, args) -> str:
             f"kNN recall@k: {knn_recall(ds)}. {scores}")
     table = REPO / "results" / base / "scales.md"
     tail = ["", table.read_text()] if table.exists() else []
+    if args.floors:
+        data = OUT / ("data" + ("" if args.scale_down == 1 else f"_div{args.scale_down}"))
+        for n in args.scales:
+            tail += floor_table(f"{base}/{n}", data, n, args)
     return "\n".join(lines + [""] + summary + tail) + "\n"
 
 
@@ -182,6 +226,7 @@ def main() -> None:
     p.add_argument("--scale-down", type=int, default=1, help="divide every split's size by this (smoke runs)")
     p.add_argument("--chunk-identities", type=int, default=1000, help="identities per generator chunk")
     p.add_argument("--report-only", action="store_true", help="rebuild the table from existing results")
+    p.add_argument("--floors", action="store_true", help="measure each test-side stage's floor in this run")
     args = p.parse_args()
     args.scales = sorted(set(args.scales))
     suffix = "" if args.scale_down == 1 else f"_div{args.scale_down}"
