@@ -18,9 +18,11 @@ whole vertices: so here.
 
 Targets (its ``cluster_det_processor.py``): the proposal's IoU (or IoP) with its majority identity
 (the label most of its members carry; ties go to the identity of the higher IoU, then the smaller
-label). De-overlap (its ``post_process/deoverlap.py`` with th_pos -1 and th_iou 1, no NMS):
-proposals by descending score, each vertex to the first proposal that contains it, the others
-singletons.
+label). De-overlap (its ``post_process/deoverlap.py`` with th_iou 1, no NMS): the proposals scoring at
+least ``th_pos`` by descending score, each vertex to the first proposal that contains it, the others
+singletons. The original's th_pos is -1 (every proposal); here it is chosen on the train split by
+default (``methods.gcnd.th_pos: auto``): where identities are small, the largest proposals mix many of
+them, and with every proposal kept their leftover vertices form mixed clusters.
 
 GCN-S (its ``GCN`` with stage ``seg``, ``reduce_method='no_pool'``, the ``cfg_*_seg_*`` configs and
 ``test_cluster_seg.py``): the same graph and convolutions without the pooling, ``Linear(last, 2)`` on
@@ -454,23 +456,32 @@ def predict(model: GCND, x: np.ndarray, ids: np.ndarray, dists: np.ndarray, sets
     return scores
 
 
-def deoverlap(proposals: Proposals, scores: np.ndarray) -> np.ndarray:
+def deoverlap(proposals: Proposals, scores: np.ndarray, th_pos: float = -math.inf) -> np.ndarray:
     """Labels (int64, n, numbered by first point) from overlapping proposals and their ``scores``
-    (float, P): proposals in descending score (equal scores: the earlier first), each vertex to the
-    first proposal containing it, vertices in none as singletons; a proposal left without vertices
-    disappears. One stable sort and one ``np.unique`` over the members in that order."""
+    (float, P): the proposals scoring at least ``th_pos`` (the original's th_pos; default: all) in
+    descending score (equal scores: the earlier first), each vertex to the first proposal containing
+    it, vertices in none of them as singletons; a proposal left without vertices disappears. One
+    stable sort and one ``np.unique`` over the kept members in that order. Raises
+    :class:`DataError` for a score count other than the proposal count."""
     scores = np.asarray(scores, dtype=np.float64)
     if len(scores) != len(proposals):
         raise DataError(f"There are {len(scores)} scores for {len(proposals)} proposals: remake the scores from "
                         f"these proposals.")
     rank = np.empty(len(proposals), dtype=np.int64)
     rank[np.argsort(-scores, kind="stable")] = np.arange(len(proposals))
-    owner_rank = rank[proposals.owner]
+    kept = (scores >= th_pos)[proposals.owner]
+    owner_rank, members = rank[proposals.owner][kept], proposals.members[kept]
     order = np.argsort(owner_rank, kind="stable")
-    vertices, first = np.unique(proposals.members[order], return_index=True)
-    labels = np.full(proposals.n, -1, dtype=np.int64)  # -1: in no proposal, a singleton (renumber)
+    vertices, first = np.unique(members[order], return_index=True)
+    labels = np.full(proposals.n, -1, dtype=np.int64)  # -1: in no kept proposal, a singleton (renumber)
     labels[vertices] = owner_rank[order][first]
     return renumber(labels)
+
+
+def sweeper(proposals: Proposals, scores: np.ndarray):
+    """(th_pos -> :func:`deoverlap` labels, the scores: the candidate values), for choosing th_pos on a
+    labelled split (:func:`ltc.thresholds.choose`)."""
+    return (lambda t: deoverlap(proposals, scores, float(t))), np.asarray(scores, dtype=np.float64)
 
 
 def predict_keep(model: GCNS, x: np.ndarray, ids: np.ndarray, dists: np.ndarray, sets: list[Proposals],
@@ -500,15 +511,17 @@ def predict_keep(model: GCNS, x: np.ndarray, ids: np.ndarray, dists: np.ndarray,
 
 
 def segment(proposals: Proposals, scores: np.ndarray, keep: np.ndarray, apply_iop=tuple(SEGMENT.apply_iop),
-            th_outlier: float = SEGMENT.th_outlier, keep_outlier: bool = SEGMENT.keep_outlier
-            ) -> tuple[Proposals, np.ndarray]:
+            th_outlier: float = SEGMENT.th_outlier, keep_outlier: bool = SEGMENT.keep_outlier,
+            th_pos: float = -math.inf) -> tuple[Proposals, np.ndarray]:
     """The proposals cleaned by GCN-S, and scores that order them for :func:`deoverlap`. ``keep``
     (float, one per entry of ``proposals.members``): GCN-S's probabilities; a member is kept when above
     ``th_outlier``. A proposal whose kept fraction (GCN-S's estimate of its IoP) lies in ``apply_iop``
     (inclusive) loses its other members; with ``keep_outlier`` those form one proposal of their own,
     ranked after every proposal, in the order of their proposals (the original's ``deoverlap`` with
-    ``outlier_scores``). Returns (proposals, float64 scores: minus each one's rank, so the de-overlap
-    takes them in that order, ties as :func:`deoverlap` breaks them). Raises :class:`DataError` for
+    ``outlier_scores``). Proposals scoring below ``th_pos`` are dropped first, with their members (the
+    returned scores are ranks, so a th_pos applies here, not in the de-overlap after). Returns
+    (proposals, float64 scores: minus each one's rank, so the de-overlap takes them in that order,
+    ties as :func:`deoverlap` breaks them). Raises :class:`DataError` for
     ``keep`` or ``scores`` of the wrong length."""
     keep, scores = np.asarray(keep), np.asarray(scores, dtype=np.float64)
     count = len(proposals)
@@ -523,7 +536,7 @@ def segment(proposals: Proposals, scores: np.ndarray, keep: np.ndarray, apply_io
     rank = np.empty(count, dtype=np.int64)
     rank[np.argsort(-scores, kind="stable")] = np.arange(count)
     group = np.where(stays, owner, count + owner)  # count + p: the members removed from proposal p
-    chosen = stays | keep_outlier
+    chosen = (stays | keep_outlier) & (scores >= th_pos)[owner]
     group, members = group[chosen], proposals.members[chosen]
     order = np.argsort(group, kind="stable")  # members stay ascending within a group
     group, members = group[order], members[order]

@@ -1,5 +1,6 @@
 """GCN-D: proposals, IoU targets, de-overlap and checkpoints against hand-worked values, and a tiny
 workflow run (ltc/proposals.py, ltc/gcnd.py, ltc/methods/gcnd.py, workflow/rules/method_gcnd.smk)."""
+import json
 import subprocess
 import sys
 
@@ -108,6 +109,28 @@ def test_deoverlap_takes_proposals_best_first():
         gcnd.deoverlap(p, np.zeros(3))
 
 
+def test_deoverlap_drops_proposals_below_th_pos_and_th_pos_is_chosen_on_train(tmp_path):
+    """Scores A 0.5, B 0.9, C 0.7, D 0.1 as above. th_pos 0.6 keeps B {2,3} and C {3,4,5} only: B takes
+    {2,3}, C {4,5}; 0, 1 and 6 are singletons. th_pos 0.9: B alone. th_pos above every score: all
+    singletons. Identities {0,1}, {2,3}, {4,5}, {6}: any th_pos <= 0.5 keeps A, which (with 2 taken by
+    B) gives {0,1}: the true clustering, F 1; above 0.5, 0 and 1 fall apart. The sweep over the
+    scores chooses a th_pos <= 0.5."""
+    from ltc import thresholds
+
+    p = sets_of([[0, 1, 2], [2, 3], [3, 4, 5], [0, 1]], 7)
+    scores = np.array([0.5, 0.9, 0.7, 0.1])
+    assert gcnd.deoverlap(p, scores, 0.6).tolist() == [0, 1, 2, 2, 3, 3, 4]
+    assert gcnd.deoverlap(p, scores, 0.9).tolist() == [0, 1, 2, 2, 3, 4, 5]
+    assert gcnd.deoverlap(p, scores, 0.95).tolist() == list(range(7))
+    assert gcnd.deoverlap(p, scores, 0.1).tolist() == gcnd.deoverlap(p, scores).tolist() == [0, 0, 1, 1, 2, 2, 3]
+    # A (0.5) holds 0, 1 and 2, but B (0.9) takes 2 first: with A kept (th_pos <= 0.5) {0,1} is a cluster
+    gt = np.array([0, 0, 1, 1, 2, 2, 3])
+    cut, values = gcnd.sweeper(p, scores)
+    chosen = thresholds.choose(cut, gt, values, "th_pos", tmp_path / "t.json", tmp_path / "t.png", "train.meta",
+                               setting="methods.gcnd.th_pos")
+    assert cut(chosen).tolist() == gt.tolist() and chosen <= 0.5
+
+
 def test_graph_batch_pads_and_row_normalises():
     """Proposal {4,5,6} with k 3: links 4-5 0.8, 5-6 0.85, 4-6 0.3 and self-loops 1, rows divided
     by their sums; proposal {7,8} padded with an identity row and a zero feature row."""
@@ -181,9 +204,14 @@ def test_tiny_workflow_run_and_changing_the_score_reruns_no_training(tmp_path):
     assert labels.min() == 0
     for split in ("train", "test"):
         assert len(list((wd / f"results/demo/gcnd/{split}/proposals").glob("k_*_th_*.npz"))) == 3
-    # the upper bound (true IoU as the score): no new proposals, no training, no inference
+    assert json.loads((wd / "results/demo/gcnd/threshold.json").read_text())["name"] == "th_pos"
+    # the upper bound (true IoU as the score, th_pos chosen on the train split's): no new proposals, no
+    # training, no inference
     assert planned_jobs(wd, with_(TINY_GCND, methods__gcnd__score="gt"), "results/demo/gcnd/fscore.txt") == {
-        "truth_gcnd": 1, "deoverlap_gcnd": 1, "evaluate": 1}
+        "truth_gcnd": 2, "select_threshold_gcnd": 1, "deoverlap_gcnd": 1, "evaluate": 1}
+    # a fixed th_pos: only the de-overlap and its evaluation rerun
+    assert planned_jobs(wd, with_(TINY_GCND, methods__gcnd__th_pos=-1), "results/demo/gcnd/fscore.txt") == {
+        "deoverlap_gcnd": 1, "evaluate": 1}
 
 
 def test_one_step_cluster_needs_a_checkpoint_and_runs_with_one(tmp_path):
@@ -198,7 +226,7 @@ def test_one_step_cluster_needs_a_checkpoint_and_runs_with_one(tmp_path):
     with pytest.raises(DataError, match="set methods.gcnd.checkpoint"):
         registry.run("gcnd", {}, ids=ids, dists=dists, feats=x)
     gcnd.save_checkpoint(gcnd.GCND(8, [4, 2]), tmp_path / "model.pt", {})
-    labels = registry.run("gcnd", {"checkpoint": str(tmp_path / "model.pt"), "proposals": [[6, 0.9]],
+    labels = registry.run("gcnd", {"checkpoint": str(tmp_path / "model.pt"), "proposals": [[6, 0.9]], "th_pos": -1,
                                    "train": {"device": "cpu"}}, ids=ids, dists=dists, feats=x)
     # th 0.9 links only within the three tight groups of 6: each one proposal, whatever its score
     assert labels.tolist() == [0] * 6 + [1] * 6 + [2] * 6

@@ -132,8 +132,15 @@ def test_deoverlap_script_applies_the_probabilities(tmp_path):
     out = tmp_path / "pred.meta"
     subprocess.run([sys.executable, str(REPO / "workflow/scripts/deoverlap_gcnd.py"), "--knn", str(tmp_path / "knn.npz"),
                     "--proposals", str(tmp_path / "p.npz"), "--scores", str(tmp_path / "scores.npy"), "--keep",
-                    str(tmp_path / "keep.npy"), "--out", str(out)], check=True, capture_output=True)
+                    str(tmp_path / "keep.npy"), "--threshold-value", "-1", "--out", str(out)], check=True,
+                   capture_output=True)
     assert np.loadtxt(out, dtype=int).tolist() == [0, 1, 1, 0, 2, 2]
+    # th_pos 0.6 drops the second proposal (0.5) before the cleaning: 4, 5 alone; 3 stays in the first
+    subprocess.run([sys.executable, str(REPO / "workflow/scripts/deoverlap_gcnd.py"), "--knn", str(tmp_path / "knn.npz"),
+                    "--proposals", str(tmp_path / "p.npz"), "--scores", str(tmp_path / "scores.npy"), "--keep",
+                    str(tmp_path / "keep.npy"), "--threshold-value", "0.6", "--out", str(out)], check=True,
+                   capture_output=True)
+    assert np.loadtxt(out, dtype=int).tolist() == [0, 1, 1, 0, 2, 3]
 
 
 def original_gcns(path):

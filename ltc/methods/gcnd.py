@@ -2,7 +2,7 @@
 its entry in the method registry. Proposals are :mod:`ltc.proposals`; the model, its training,
 inference and the de-overlap :mod:`ltc.gcnd`; the workflow runs them as stages of its own rules
 (``workflow/rules/method_gcnd.smk``: thresholds_gcnd, proposals per setting, train_gcnd, infer_gcnd,
-deoverlap_gcnd; proposals_gcnd_sv for the second iteration). Defaults: the original project's MS1M configuration (its
+select_threshold_gcnd (``th_pos: auto``), deoverlap_gcnd; proposals_gcnd_sv for the second iteration). Defaults: the original project's MS1M configuration (its
 ``dsgcn/configs/cfg_train_det_ms1m_8_prpsls.py``: the eight settings' k, step 0.05, minsz 3, maxsz 300,
 hidden dims [512, 64], max pooling, dropout 0.5, 30 epochs), except the thresholds, derived from the
 train split (below). Demo training: 30 epochs of about 2 s each on 2 idle cores.
@@ -141,6 +141,11 @@ class Params:
     target: str = setting("iou", "what GCN-D regresses: iou (the proposal's IoU with its majority identity) or iop")
     score: str = setting("model", "de-overlap order: model (GCN-D's predicted scores) or gt (the test labels' true "
                                   "IoU: the upper bound of perfect scores, an oracle)")
+    th_pos: float | str = setting("auto", "the de-overlap keeps only the proposals scoring >= th_pos (the original's "
+                                          "th_pos; its default -1 keeps all, as the ms1m entries do), or auto: "
+                                          "chosen on the train split's proposals and scores (best pairwise F). On "
+                                          "celeba10k (1.8 faces per identity) keeping all gives mixed clusters: the "
+                                          "upper bound's pairwise F 0.10 against 0.47 at th_pos 0.5", example=-1)
     checkpoint: str | None = setting(None, "a trained GCN-D (ours, or the original project's .pth): training is skipped")
     model_from: str | None = setting(None, "a dataset whose trained GCN-D to use (for a dataset without a train split)")
     gpus: int = setting(0, "GPUs a scheduler should give the training jobs")
@@ -219,12 +224,14 @@ def proposal_sets(params: Params, ids, dists, feats) -> list:
                    for base_k, base_th, k, sv_maxsz in params.super_vertex]
 
 
-def cluster(params: Params, data) -> "object":
+def sweeper(params: Params, data):
     """GCN-D in one step, with a trained model (``checkpoint``): proposals of every setting on the kNN
     graph and features (:func:`proposal_sets`), GCN-D's scores, GCN-S's cleaning (``segment.enabled``,
-    with ``segment.checkpoint``), the de-overlap. A derived th ``q<l>`` is derived from the data
-    clustered here (there is no train split); ``r<l>`` needs labels and is refused. Raises :class:`DataError` without a checkpoint (training needs
-    a labelled train split: the workflow's rules do it) or with ``score: gt`` (no labels here)."""
+    with ``segment.checkpoint``); returns (th_pos -> the de-overlap's labels, the scores), the
+    registry's sweeper (a numeric ``th_pos`` clusters; ``auto`` is chosen on a labelled split). A
+    derived th ``q<l>`` is derived from the data clustered here (there is no train split); ``r<l>``
+    needs labels and is refused. Raises :class:`DataError` without a checkpoint (training needs a
+    labelled train split: the workflow's rules do it) or with ``score: gt`` (no labels here)."""
     from ltc import gcnd, proposals
 
     check(params)
@@ -247,10 +254,11 @@ def cluster(params: Params, data) -> "object":
         segmenter = gcnd.load_gcns_checkpoint(seg.checkpoint, data.feats.shape[1], seg.seed)
         keep = gcnd.predict_keep(segmenter, x, data.ids, data.dists, sets, seg.seed, seg.train.seed,
                                  device_name=seg.train.device)
-        whole, scores = gcnd.segment(whole, scores, keep, seg.apply_iop, seg.th_outlier, seg.keep_outlier)
-    return gcnd.deoverlap(whole, scores)
+        return (lambda t: gcnd.deoverlap(*gcnd.segment(whole, scores, keep, seg.apply_iop, seg.th_outlier,
+                                                       seg.keep_outlier, float(t)))), np.asarray(scores, np.float64)
+    return gcnd.sweeper(whole, scores)
 
 
 METHOD = Method(
     "gcnd", Params, "GCN-D: multi-scale cluster proposals scored by a GCN's predicted IoU, de-overlapped best first",
-    reads=frozenset({"knn", "features"}), threshold=None, cluster=cluster, rules="own", learned=True, threads=8)
+    reads=frozenset({"knn", "features"}), threshold="th_pos", sweeper=sweeper, rules="own", learned=True, threads=8)

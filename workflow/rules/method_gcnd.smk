@@ -144,26 +144,28 @@ rule train_gcnd:
         " --log {log}"
 
 
-rule infer_gcnd:
+rule infer_gcnd:  # GCN-D's scores of a split's proposals (train: for choosing th_pos)
     input:
         model=gcnd_model,
-        features=lambda wc: split_of(wc, "test").features,
-        knn=test_knn,
-        proposals=lambda wc: gcnd_proposals(wc, "test"),
-        summary="results/{ds}/validate/test.json",
+        features=lambda wc: split_of(wc, wc.split).features,
+        knn=knn_file,
+        proposals=lambda wc: gcnd_proposals(wc, wc.split),
+        summary="results/{ds}/validate/{split}.json",
         script=script("infer_gcnd.py"),
         package=package("infer_gcnd.py"),
     output:
-        "results/{ds}/gcnd/test/scores.npy",
+        "results/{ds}/gcnd/{split}/scores.npy",
+    wildcard_constraints:
+        split="train|test",
     params:
         dim=lambda wc: config["datasets"][wc.ds]["dim"],
         device=lambda wc: gcnd_settings(wc)["train"]["device"],
     conda:
         ENV
     log:
-        "results/{ds}/logs/infer_gcnd.log",
+        "results/{ds}/logs/infer_gcnd_{split}.log",
     benchmark:
-        "results/{ds}/benchmarks/infer_gcnd.tsv"
+        "results/{ds}/benchmarks/infer_gcnd_{split}.tsv"
     threads: 8
     resources:
         mem_mb=lambda wc, input, attempt: attempt * (int(2 * input.size_mb) + 2000),
@@ -173,28 +175,61 @@ rule infer_gcnd:
         " --out {output} --log {log}"
 
 
-rule truth_gcnd:  # methods.gcnd.score: gt, the upper bound (true IoU from the test labels, an oracle)
+rule truth_gcnd:  # methods.gcnd.score: gt, the upper bound (true IoU from the split's labels, an oracle)
     input:
-        labels=test_labels,
-        proposals=lambda wc: gcnd_proposals(wc, "test"),
+        labels=lambda wc: train_labels(wc) if wc.split == "train" else test_labels(wc),
+        proposals=lambda wc: gcnd_proposals(wc, wc.split),
         script=script("infer_gcnd.py"),
         package=package("infer_gcnd.py"),
     output:
-        "results/{ds}/gcnd/test/true_scores.npy",
+        "results/{ds}/gcnd/{split}/true_scores.npy",
+    wildcard_constraints:
+        split="train|test",
     params:
         target=lambda wc: gcnd_settings(wc)["target"],
     conda:
         ENV
     log:
-        "results/{ds}/logs/truth_gcnd.log",
+        "results/{ds}/logs/truth_gcnd_{split}.log",
     benchmark:
-        "results/{ds}/benchmarks/truth_gcnd.tsv"
+        "results/{ds}/benchmarks/truth_gcnd_{split}.tsv"
     threads: 1
     resources:
         mem_mb=lambda wc, input, attempt: attempt * (int(2 * input.size_mb) + 1000),
     shell:
         "python {input.script} --labels {input.labels} --proposals {input.proposals} --target {params.target}"
         " --out {output} --log {log}"
+
+
+rule select_threshold_gcnd:  # th_pos: auto, the best pairwise F of the train proposals' de-overlap
+    input:
+        knn=lambda wc: knn_file(wc, "train"),
+        proposals=lambda wc: gcnd_proposals(wc, "train"),
+        scores=lambda wc: gcnd_scores(wc, "train"),
+        labels=train_labels,
+        script=script("select_threshold_gcnd.py"),
+        package=package("select_threshold_gcnd.py"),
+    output:
+        json="results/{ds}/gcnd/threshold.json",
+        plot=report(
+            "results/{ds}/gcnd/threshold_sweep.png",
+            caption="../report/threshold_sweep.rst",
+            category="thresholds",
+        ),
+    params:
+        noise=truth_noise,
+    conda:
+        ENV
+    log:
+        "results/{ds}/logs/select_threshold_gcnd.log",
+    benchmark:
+        "results/{ds}/benchmarks/select_threshold_gcnd.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input, attempt: attempt * (int(2 * input.size_mb) + 1000),
+    shell:
+        "python {input.script} --knn {input.knn} --proposals {input.proposals} --scores {input.scores}"
+        " --labels {input.labels} {params.noise} --out {output.json} --plot {output.plot} --log {log}"
 
 
 rule train_gcns:
@@ -270,14 +305,16 @@ rule deoverlap_gcnd:
     input:
         knn=test_knn,
         proposals=lambda wc: gcnd_proposals(wc, "test"),
-        scores=gcnd_scores,
+        scores=lambda wc: gcnd_scores(wc, "test"),
         keep=gcns_keep,
+        threshold=lambda wc: threshold_file(wc, "gcnd"),
         script=script("deoverlap_gcnd.py"),
         package=package("deoverlap_gcnd.py"),
     output:
         "results/{ds}/gcnd/pred_labels.meta",
     params:
         segment=gcns_options,
+        threshold=lambda wc: threshold_option(wc, "gcnd"),
     conda:
         ENV
     log:
@@ -289,4 +326,4 @@ rule deoverlap_gcnd:
         mem_mb=lambda wc, input, attempt: attempt * (int(2 * input.size_mb) + 1000),
     shell:
         "python {input.script} --knn {input.knn} --proposals {input.proposals} --scores {input.scores}"
-        " {params.segment} --out {output} --log {log}"
+        " {params.threshold} {params.segment} --out {output} --log {log}"

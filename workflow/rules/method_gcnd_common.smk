@@ -125,10 +125,10 @@ def gcns_options(wildcards):
             f" --keep-outlier {str(bool(seg['keep_outlier'])).lower()}")
 
 
-def gcnd_scores(wildcards):
-    """The test proposals' scores the de-overlap orders by: GCN-D's (score: model) or the true IoU (score: gt)."""
+def gcnd_scores(wildcards, split):
+    """A split's proposal scores the de-overlap orders by: GCN-D's (score: model) or the true IoU (score: gt)."""
     name = "scores" if gcnd_settings(wildcards)["score"] == "model" else "true_scores"
-    return f"results/{wildcards.ds}/gcnd/test/{name}.npy"
+    return f"results/{wildcards.ds}/gcnd/{split}/{name}.npy"
 
 
 def gcnd_cost(wildcards):
@@ -136,9 +136,14 @@ def gcnd_cost(wildcards):
     scoring = "infer_gcnd" if gcnd_settings(wildcards)["score"] == "model" else "truth_gcnd"
     proposal_rules = ["proposals_gcnd"] + (["proposals_gcnd_sv"] if gcnd_super_vertex(wildcards) else [])
     steps = [benchmark_stem(name, wildcards, split="test") for name in proposal_rules]
-    steps += [benchmark_stem(scoring, wildcards), benchmark_stem("deoverlap_gcnd", wildcards)]
-    if scoring == "infer_gcnd" and gcnd_model(wildcards) == f"results/{wildcards.ds}/gcnd/model.pt":
+    steps += [benchmark_stem(scoring, wildcards, split="test"), benchmark_stem("deoverlap_gcnd", wildcards)]
+    th_pos_here = chosen_threshold(wildcards, "gcnd") == f"results/{wildcards.ds}/gcnd/threshold.json"
+    if th_pos_here:  # th_pos chosen on this dataset's train proposals
+        steps += [benchmark_stem(scoring, wildcards, split="train"), benchmark_stem("select_threshold_gcnd", wildcards)]
+    own_model = scoring == "infer_gcnd" and gcnd_model(wildcards) == f"results/{wildcards.ds}/gcnd/model.pt"
+    if own_model or th_pos_here:
         steps += [benchmark_stem(name, wildcards, split="train") for name in proposal_rules]
+    if own_model:
         steps.append(benchmark_stem("train_gcnd", wildcards))
     ths = [th for _, th in gcnd_settings(wildcards)["proposals"]] + [th for _, th, *_ in gcnd_super_vertex(wildcards)]
     if any(isinstance(th, str) for th in ths) and "train" in config["datasets"][wildcards.ds]:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""De-overlap scored proposals into one label per point: proposals by descending score, each point to
-the first proposal containing it, points in none as singletons (ltc.gcnd.deoverlap); with --keep, the
-proposals cleaned by GCN-S first (ltc.gcnd.segment)."""
+"""De-overlap scored proposals into one label per point: the proposals scoring >= th_pos by descending
+score, each point to the first proposal containing it, points in none as singletons (ltc.gcnd.deoverlap);
+with --keep, the proposals cleaned by GCN-S first (ltc.gcnd.segment)."""
 import sys
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import logging  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ltc import cli, gcnd, proposals  # noqa: E402
+from ltc import cli, gcnd, proposals, thresholds  # noqa: E402
 from ltc.io import knn_shape, load_array, write_labels  # noqa: E402
 
 
@@ -20,12 +20,17 @@ def main(args):
     sets = [proposals.load(path, n) for path in args.proposals]
     whole = proposals.concatenate(sets)
     scores = load_array(args.scores, "GCN-D score file", (len(whole),))
-    if args.keep:  # GCN-S: each proposal's outliers removed first
+    th_pos = thresholds.from_args(args, "th_pos")
+    logging.getLogger("ltc").info("%d proposals, %d scoring >= th_pos %.4f", len(whole), int((scores >= th_pos).sum()),
+                                  th_pos)
+    if args.keep:  # GCN-S: the proposals below th_pos dropped, each other's outliers removed, then ranks as scores
         keep = load_array(args.keep, "GCN-S probability file", (len(whole.members),))
-        whole, scores = gcnd.segment(whole, scores, keep, args.apply_iop, args.th_outlier, args.keep_outlier == "true")
-    labels = gcnd.deoverlap(whole, scores)
-    covered = len(np.unique(whole.members))
-    logging.getLogger("ltc").info("%d proposals: %d clusters over %d points (%d in some proposal)", len(whole),
+        whole, scores = gcnd.segment(whole, scores, keep, args.apply_iop, args.th_outlier, args.keep_outlier == "true",
+                                     th_pos)
+        th_pos = -np.inf
+    labels = gcnd.deoverlap(whole, scores, th_pos)
+    covered = len(np.unique(whole.members[(scores >= th_pos)[whole.owner]]))
+    logging.getLogger("ltc").info("%d clusters over %d points (%d in a kept proposal)",
                                   labels.max() + 1 if len(labels) else 0, n, covered)
     cli.warn_if_degenerate(labels, "gcnd", "methods.gcnd.proposals", advice=(
         "the proposals' thresholds (methods.gcnd.proposals) do not fit these features' similarities; give them as "
@@ -38,6 +43,7 @@ if __name__ == "__main__":
     p.add_argument("--knn", required=True, help="kNN .npz of the split (its row count is the point count)")
     p.add_argument("--proposals", nargs="+", required=True, help="proposal sets (.npz), in the scores' order")
     p.add_argument("--scores", required=True, help="scores (.npy), one per proposal")
+    thresholds.add_options(p)  # th_pos
     p.add_argument("--keep", help="GCN-S's probabilities (.npy, one per proposal member): clean the proposals first")
     p.add_argument("--apply-iop", type=float, nargs=2, default=list(gcnd.SEGMENT.apply_iop), metavar=("LO", "HI"),
                    help="with --keep: the proposals cleaned, by GCN-S's kept fraction (methods.gcnd.segment.apply_iop)")
