@@ -5,7 +5,8 @@ the same process: the GEMM flop of the kNN index (spherical k-means + probing ev
 scan (every row against its probed cells' members) and of GCN-V inference (its three dense layers),
 each at the fastest of ``torch.mm`` and numpy's ``@`` on a 65,536 x 256 x 4,096 float32 product
 (the BLAS settings stay as tests and CI keep them); reading the features file and checking it is
-finite (validate); writing the N x k kNN arrays once (the kNN merge); the metrics computed in
+finite (validate); writing the N x k kNN arrays once plus the exact search of the recall sample
+(the kNN merge); the metrics computed in
 process (evaluate). Used by bench_scale.py --floors; not a test.
 """
 import os
