@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from ltc.datasets import KNN_FILE_TAG  # noqa: E402
-from ltc.io import atomic_output  # noqa: E402
+from ltc.io import atomic_output, feature_shape  # noqa: E402
 from ltc.report import read_benchmark  # noqa: E402
 from ltc.synthetic import MS1M_SHAPE, write_split  # noqa: E402
 
@@ -137,7 +137,7 @@ def floor_table(ds: str, data: Path, scale: int, args) -> list[str]:
     """Markdown rows: every test-side stage of ``ds`` with its floor (floors.py, measured now) and ratio."""
     import floors
     features, labels = data / "features" / f"part{scale}_test.bin", data / "labels" / f"part{scale}_test.meta"
-    n = features.stat().st_size // (4 * 256)
+    n = feature_shape(features, 256)[0]
     rates = floors.gemm_rates(args.cores)
     rate = max(rates.values()) * 1e9
     index = next((REPO / "results" / ds).glob("knn/test/ivf.index"), None)
@@ -160,9 +160,8 @@ def floor_table(ds: str, data: Path, scale: int, args) -> list[str]:
     for tsv in sorted((REPO / "results" / ds / "benchmarks").glob("*.tsv"), key=lambda t: stage_rank(t.stem)):
         if not current(tsv.stem, args):
             continue
-        with open(tsv) as f:
-            row = dict(zip(*(line.rstrip("\n").split("\t") for line in f.readlines()[:2])))
-        wall, cpu = float(row["s"]), float(row.get("cpu_time") or "nan")
+        cost = read_benchmark(tsv)
+        wall, cpu = cost["s"], cost["cpu_time"] if cost["cpu_time"] is not None else float("nan")
         floor = next((v for prefix, v in floor_of.items() if tsv.stem.startswith(prefix)), None)
         total += wall
         floor_total += floor or 0.0

@@ -478,10 +478,17 @@ def deoverlap(proposals: Proposals, scores: np.ndarray, th_pos: float = -math.in
     return renumber(labels)
 
 
-def sweeper(proposals: Proposals, scores: np.ndarray):
-    """(th_pos -> :func:`deoverlap` labels, the scores: the candidate values), for choosing th_pos on a
-    labelled split (:func:`ltc.thresholds.choose`)."""
-    return (lambda t: deoverlap(proposals, scores, float(t))), np.asarray(scores, dtype=np.float64)
+def sweeper(proposals: Proposals, scores: np.ndarray, keep: np.ndarray | None = None,
+            apply_iop=tuple(SEGMENT.apply_iop), th_outlier: float = SEGMENT.th_outlier,
+            keep_outlier: bool = SEGMENT.keep_outlier):
+    """(th_pos -> labels, the scores: the candidate values), for clustering at a th_pos or choosing it
+    on a labelled split (:func:`ltc.thresholds.choose`). The labels are :func:`deoverlap`'s; with
+    GCN-S's probabilities ``keep``, of the proposals cleaned by :func:`segment`, which drops those
+    below th_pos first (its output scores are ranks, so th_pos cannot apply after it)."""
+    if keep is None:
+        return (lambda t: deoverlap(proposals, scores, float(t))), np.asarray(scores, dtype=np.float64)
+    return ((lambda t: deoverlap(*segment(proposals, scores, keep, apply_iop, th_outlier, keep_outlier, float(t)))),
+            np.asarray(scores, dtype=np.float64))
 
 
 def predict_keep(model: GCNS, x: np.ndarray, ids: np.ndarray, dists: np.ndarray, sets: list[Proposals],

@@ -249,14 +249,12 @@ def sweeper(params: Params, data):
     model = gcnd.load_checkpoint(params.checkpoint, data.feats.shape[1])
     x = gcnd.normalized(data.feats)
     scores = gcnd.predict(model, x, data.ids, data.dists, sets, device_name=params.train.device)
-    whole = proposals.concatenate(sets)
+    keep = None
     if seg.enabled:
         segmenter = gcnd.load_gcns_checkpoint(seg.checkpoint, data.feats.shape[1], seg.seed)
         keep = gcnd.predict_keep(segmenter, x, data.ids, data.dists, sets, seg.seed, seg.train.seed,
                                  device_name=seg.train.device)
-        return (lambda t: gcnd.deoverlap(*gcnd.segment(whole, scores, keep, seg.apply_iop, seg.th_outlier,
-                                                       seg.keep_outlier, float(t)))), np.asarray(scores, np.float64)
-    return gcnd.sweeper(whole, scores)
+    return gcnd.sweeper(proposals.concatenate(sets), scores, keep, seg.apply_iop, seg.th_outlier, seg.keep_outlier)
 
 
 METHOD = Method(

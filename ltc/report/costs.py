@@ -43,13 +43,18 @@ def _number(text: str | None) -> float | None:
 
 
 def read_benchmark(path: str | os.PathLike) -> dict:
-    """``{"s": wall seconds, "max_rss": MB}`` of a Snakemake benchmark file (mean time, largest memory
-    over its rows when the rule was benchmarked repeatedly; ``None`` where not measured)."""
+    """``{"s": wall seconds, "max_rss": MB, "cpu_time": CPU seconds}`` of a Snakemake benchmark file
+    (mean times, largest memory over its rows when the rule was benchmarked repeatedly; ``None``
+    where not measured; Snakemake's cpu_time under-reports short jobs)."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    seconds = [v for v in (_number(r.get("s")) for r in rows) if v is not None]
-    rss = [v for v in (_number(r.get("max_rss")) for r in rows) if v is not None]
-    return {"s": sum(seconds) / len(seconds) if seconds else None, "max_rss": max(rss) if rss else None}
+
+    def values(column):
+        return [v for v in (_number(r.get(column)) for r in rows) if v is not None]
+
+    seconds, rss, cpu = values("s"), values("max_rss"), values("cpu_time")
+    return {"s": sum(seconds) / len(seconds) if seconds else None, "max_rss": max(rss) if rss else None,
+            "cpu_time": sum(cpu) / len(cpu) if cpu else None}
 
 
 def owner(stem: str, methods: Iterable[str]) -> str | None:

@@ -9,8 +9,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package 
 
 import logging  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 from ltc import cli, gcnd, proposals, thresholds  # noqa: E402
 from ltc.io import knn_shape, load_array, write_labels  # noqa: E402
 
@@ -21,17 +19,13 @@ def main(args):
     whole = proposals.concatenate(sets)
     scores = load_array(args.scores, "GCN-D score file", (len(whole),))
     th_pos = thresholds.from_args(args, "th_pos")
-    logging.getLogger("ltc").info("%d proposals, %d scoring >= th_pos %.4f", len(whole), int((scores >= th_pos).sum()),
-                                  th_pos)
-    if args.keep:  # GCN-S: the proposals below th_pos dropped, each other's outliers removed, then ranks as scores
+    keep = None
+    if args.keep:  # GCN-S: each kept proposal's outliers removed (ltc.gcnd.sweeper)
         keep = load_array(args.keep, "GCN-S probability file", (len(whole.members),))
-        whole, scores = gcnd.segment(whole, scores, keep, args.apply_iop, args.th_outlier, args.keep_outlier == "true",
-                                     th_pos)
-        th_pos = -np.inf
-    labels = gcnd.deoverlap(whole, scores, th_pos)
-    covered = len(np.unique(whole.members[(scores >= th_pos)[whole.owner]]))
-    logging.getLogger("ltc").info("%d clusters over %d points (%d in a kept proposal)",
-                                  labels.max() + 1 if len(labels) else 0, n, covered)
+    cut, _ = gcnd.sweeper(whole, scores, keep, args.apply_iop, args.th_outlier, args.keep_outlier == "true")
+    labels = cut(th_pos)
+    logging.getLogger("ltc").info("%d proposals, %d scoring >= th_pos %.4f: %d clusters over %d points", len(whole),
+                                  int((scores >= th_pos).sum()), th_pos, labels.max() + 1 if len(labels) else 0, n)
     cli.warn_if_degenerate(labels, "gcnd", "methods.gcnd.proposals", advice=(
         "the proposals' thresholds (methods.gcnd.proposals) do not fit these features' similarities; give them as "
         "quantiles of the train split's (e.g. q0.8) or recalls of its same-identity links (e.g. r0.5)"))
