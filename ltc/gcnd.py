@@ -478,6 +478,24 @@ def deoverlap(proposals: Proposals, scores: np.ndarray, th_pos: float = -math.in
     return renumber(labels)
 
 
+def kept_fraction(scores: np.ndarray, th_pos: float) -> float:
+    """The fraction (in [0, 1]) of proposals whose ``scores`` (float, P) are at least ``th_pos``: how a
+    th_pos chosen on the train split carries over to the test split (:func:`th_pos_keeping`). GCN-D's
+    scores of the train proposals, which it was trained on, run higher than its scores of unseen
+    proposals, so the same score would keep fewer test proposals; the same fraction keeps as many."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return float((scores >= th_pos).mean()) if len(scores) else 1.0
+
+
+def th_pos_keeping(scores: np.ndarray, fraction: float) -> float:
+    """The th_pos that keeps the best ``fraction`` (in [0, 1]) of the proposals by ``scores`` (float,
+    P): the score of the ceil(fraction x P)-th best (ties at it are kept too); 1 keeps all (the lowest
+    score), 0 none (+inf). The inverse of :func:`kept_fraction` up to ties."""
+    scores = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    count = int(math.ceil(round(fraction * len(scores), 9)))
+    return float(scores[count - 1]) if count > 0 else math.inf
+
+
 def sweeper(proposals: Proposals, scores: np.ndarray, keep: np.ndarray | None = None,
             apply_iop=tuple(SEGMENT.apply_iop), th_outlier: float = SEGMENT.th_outlier,
             keep_outlier: bool = SEGMENT.keep_outlier):

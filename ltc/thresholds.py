@@ -214,16 +214,17 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
     return chosen
 
 
-def read_choice(path: str | Path, name: str) -> float:
+def read_choice(path: str | Path, name: str, entry: str | None = None) -> float:
     """The threshold ``name`` chosen by :func:`choose` and saved in ``path`` (its ``name`` entry must
-    be ``name``). Raises :class:`DataError` for a file that is missing, unreadable or chooses another
-    setting."""
+    be ``name``), or with ``entry``, that number of the file instead (one a script added beside the
+    choice, e.g. GCN-D's ``kept_fraction``). Raises :class:`DataError` for a file that is missing,
+    unreadable, without the entry, or choosing another setting."""
     path = Path(path)
     try:
         saved = json.loads(path.read_text())
-        value = float(saved[name])
+        value = float(saved[entry or name])
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise DataError(f"Threshold file {path} holds no chosen {name} ({type(err).__name__}): "
+        raise DataError(f"Threshold file {path} holds no {entry or 'chosen ' + name} ({type(err).__name__}): "
                         f"{rebuild_hint(path)}.") from None
     if saved.get("name", name) != name:
         raise DataError(f"Threshold file {path} chooses {saved['name']}, not {name}: {rebuild_hint(path)}.")

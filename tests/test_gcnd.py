@@ -131,6 +131,42 @@ def test_deoverlap_drops_proposals_below_th_pos_and_th_pos_is_chosen_on_train(tm
     assert cut(chosen).tolist() == gt.tolist() and chosen <= 0.5
 
 
+def test_th_pos_carries_over_as_the_fraction_of_proposals_kept():
+    """Train scores 0.9, 0.8, 0.8, 0.6, 0.2 (in-sample, higher): th_pos 0.8 keeps 3 of 5 (0.6). Test
+    scores 0.5, 0.45, 0.4, 0.3, 0.1, 0.05: 0.6 of 6 is 3.6, so the best 4 (0.3 and above) are kept; the
+    train's 0.8 would keep none of them. Fraction 1 keeps all (th_pos 0.05), 0 none (+inf); ties at the
+    cut are kept (0.8, 0.8 for 2 of 5)."""
+    train = np.array([0.9, 0.8, 0.8, 0.6, 0.2])
+    test = np.array([0.1, 0.5, 0.3, 0.45, 0.05, 0.4])
+    assert gcnd.kept_fraction(train, 0.8) == pytest.approx(0.6)
+    assert gcnd.th_pos_keeping(test, 0.6) == 0.3 and (test >= 0.3).sum() == 4
+    assert gcnd.th_pos_keeping(test, 1.0) == 0.05 and gcnd.th_pos_keeping(test, 0.0) == np.inf
+    assert gcnd.th_pos_keeping(train, 0.4) == 0.8 and gcnd.kept_fraction(train, gcnd.th_pos_keeping(train, 0.4)) == 0.6
+    assert gcnd.th_pos_keeping(test, gcnd.kept_fraction(test, 0.4)) == 0.4  # the inverse without ties
+
+
+def test_deoverlap_script_blames_th_pos_when_it_drops_every_proposal(tmp_path):
+    """Proposals {0,1,2} (0.4) and {3,4} (0.3) over 6 points: th_pos 0.5 keeps neither, so every point
+    is a singleton; with every proposal kept they would cluster, so the warning names th_pos, not the
+    proposals' thresholds. A th_pos chosen on train applies as its kept fraction (0.5: the best one)."""
+    from ltc.io import read_labels
+
+    save_knn(tmp_path / "knn.npz", np.zeros((6, 2), dtype=np.int64), np.zeros((6, 2), dtype=np.float32))
+    proposals.save(tmp_path / "p.npz", sets_of([[0, 1, 2], [3, 4]], 6))
+    np.save(tmp_path / "s.npy", np.array([0.4, 0.3], dtype=np.float32))
+    (tmp_path / "t.json").write_text(json.dumps({"name": "th_pos", "th_pos": 0.9, "kept_fraction": 0.5}))
+    script = [sys.executable, str(REPO / "workflow/scripts/deoverlap_gcnd.py"), "--knn", str(tmp_path / "knn.npz"),
+              "--proposals", str(tmp_path / "p.npz"), "--scores", str(tmp_path / "s.npy")]
+    proc = subprocess.run(script + ["--threshold-value", "0.5", "--out", str(tmp_path / "a.meta")],
+                          capture_output=True, text=True, check=True)
+    assert read_labels(tmp_path / "a.meta").tolist() == list(range(6))
+    assert "methods.gcnd.th_pos" in proc.stderr and "th_pos 0.5000 (set in the config)" in proc.stderr
+    assert "methods.gcnd.proposals" not in proc.stderr
+    proc = subprocess.run(script + ["--threshold-file", str(tmp_path / "t.json"), "--out", str(tmp_path / "b.meta")],
+                          capture_output=True, text=True, check=True)
+    assert read_labels(tmp_path / "b.meta").tolist() == [0, 0, 0, 1, 2, 3] and "WARNING" not in proc.stderr
+
+
 def test_graph_batch_pads_and_row_normalises():
     """Proposal {4,5,6} with k 3: links 4-5 0.8, 5-6 0.85, 4-6 0.3 and self-loops 1, rows divided
     by their sums; proposal {7,8} padded with an identity row and a zero feature row."""
@@ -204,7 +240,8 @@ def test_tiny_workflow_run_and_changing_the_score_reruns_no_training(tmp_path):
     assert labels.min() == 0
     for split in ("train", "test"):
         assert len(list((wd / f"results/demo/gcnd/{split}/proposals").glob("k_*_th_*.npz"))) == 3
-    assert json.loads((wd / "results/demo/gcnd/threshold.json").read_text())["name"] == "th_pos"
+    chosen = json.loads((wd / "results/demo/gcnd/threshold.json").read_text())
+    assert chosen["name"] == "th_pos" and 0 < chosen["kept_fraction"] <= 1
     # the upper bound (true IoU as the score, th_pos chosen on the train split's): no new proposals, no
     # training, no inference
     assert planned_jobs(wd, with_(TINY_GCND, methods__gcnd__score="gt"), "results/demo/gcnd/fscore.txt") == {

@@ -143,7 +143,8 @@ class Params:
                                   "IoU: the upper bound of perfect scores, an oracle)")
     th_pos: float | str = setting("auto", "the de-overlap keeps only the proposals scoring >= th_pos (the original's "
                                           "th_pos; its default -1 keeps all, as the ms1m entries do), or auto: "
-                                          "chosen on the train split's proposals and scores (best pairwise F). On "
+                                          "chosen on the train split's proposals and scores (best pairwise F) and "
+                                          "applied as the fraction of proposals it keeps there. On "
                                           "celeba10k (1.8 faces per identity) keeping all gives mixed clusters: the "
                                           "upper bound's pairwise F 0.10 against 0.47 at th_pos 0.5", example=-1)
     checkpoint: str | None = setting(None, "a trained GCN-D (ours, or the original project's .pth): training is skipped")
