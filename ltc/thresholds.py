@@ -151,7 +151,8 @@ def _edge_choice(table: list[dict], chosen: float) -> str | None:
 
 def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_similarities: np.ndarray,
            name: str, json_path: str | Path, plot_path: str | Path, source: str | Path,
-           setting: str | None = None, grid: np.ndarray | None = None, fine_grid: np.ndarray | None = None) -> float:
+           setting: str | None = None, grid: np.ndarray | None = None, fine_grid: np.ndarray | None = None,
+           extra: Callable[[float], dict] | None = None) -> float:
     """Sweep thresholds over the quantiles of ``link_similarities``, then finely around the best (or,
     with ``grid``, over exactly those candidates, e.g. probabilities 0.05 ... 0.95, and with
     ``fine_grid`` too, then over the candidates of ``fine_grid`` between the best's two neighbours in
@@ -164,7 +165,8 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
     toward it.
 
     ``gt``: the labels (int, N) of the split ``source`` (the label file, named in messages);
-    ``setting``: the config key of the threshold, named in messages (default ``the <name> setting``).
+    ``setting``: the config key of the threshold, named in messages (default ``the <name> setting``);
+    ``extra``: entries for the JSON derived from the choice (e.g. GCN-D's ``kept_fraction``).
     Raises :class:`DataError` (before writing anything) when ``gt`` cannot choose a threshold (see
     :func:`check_labels`), when the clustering has another length than ``gt``, or when there is no
     finite link value to sweep over.
@@ -209,7 +211,7 @@ def choose(cluster_at: Callable[[float], np.ndarray], gt: np.ndarray, link_simil
         warning = f"{name} = {chosen:.4f} may not be the best: {edge}; compare values beyond it by setting {setting} by hand"
         log.warning("%s", warning)
         out["warning"] = warning
-    write_json(json_path, {**out, "sweep": table})
+    write_json(json_path, {**out, **(extra(chosen) if extra else {}), "sweep": table})
     plot_sweep(table, chosen, name, plot_path, warning)
     return chosen
 

@@ -3,7 +3,6 @@
 scoring >= each candidate, best pairwise F, plot (ltc.gcnd.sweeper, ltc.thresholds.choose). The file
 also records the fraction of train proposals kept (ltc.gcnd.kept_fraction), which is what the test
 split's de-overlap applies: GCN-D scores the proposals it was trained on higher."""
-import json
 import logging
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the ltc package beside the workflow
 
 from ltc import cli, gcnd, proposals, thresholds  # noqa: E402
-from ltc.io import knn_shape, load_array, write_json  # noqa: E402
+from ltc.io import knn_shape, load_array  # noqa: E402
 
 
 def main(args):
@@ -20,11 +19,10 @@ def main(args):
     whole = proposals.concatenate([proposals.load(path, n) for path in args.proposals])
     scores = load_array(args.scores, "GCN-D score file", (len(whole),))
     cut, values = gcnd.sweeper(whole, scores)
-    th_pos = thresholds.choose(cut, gt, values, "th_pos", args.out, args.plot, args.labels, setting="methods.gcnd.th_pos")
-    fraction = gcnd.kept_fraction(scores, th_pos)
-    logging.getLogger("ltc").info("th_pos %.4f keeps %d of %d train proposals (%.4f)", th_pos,
-                                  int(round(fraction * len(scores))), len(scores), fraction)
-    write_json(args.out, {**json.loads(Path(args.out).read_text()), "kept_fraction": fraction})
+    th_pos = thresholds.choose(cut, gt, values, "th_pos", args.out, args.plot, args.labels, setting="methods.gcnd.th_pos",
+                               extra=lambda t: {"kept_fraction": gcnd.kept_fraction(scores, t)})
+    logging.getLogger("ltc").info("th_pos %.4f keeps %d of %d train proposals", th_pos, int((scores >= th_pos).sum()),
+                                  len(scores))
 
 
 if __name__ == "__main__":
